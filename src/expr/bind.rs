@@ -1,0 +1,164 @@
+//! Binding: compute an intermediate once and use it many times.
+//!
+//! `(x * y, y).then(|(u, y)| u * u + u * y)` computes `x * y` once; inside the closure `u` is a
+//! fresh placeholder for it, and the gradients from all of its uses are summed before they flow
+//! back into `x * y`. Forward: `z = bound(x)`, `out = body(z)`. Backward: `dz = body'(z)^T dy`
+//! (accumulated over every use of `z`), then `dx += bound'(x)^T dz`.
+
+use std::borrow::Cow;
+
+use super::input::{Input, Root};
+use super::scope::{MaxOf, Scoped, S};
+use super::{Diff, Ex, Expr};
+use crate::Backprop;
+
+/// A bound expression and the body that reads it (built by [`Bind::then`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Then<A, R> {
+    bound: A,
+    body: R,
+}
+
+/// The scoped input a `.then` body runs on.
+type Inner<A> = Scoped<S<<A as Expr>::Depth>, <A as Expr>::Out>;
+
+/// `.then`: binds an expression (or a tuple of up to 6) so that it is computed once.
+///
+/// ```
+/// use backprop::prelude::*;
+/// // u = x*y is computed once; its gradient is summed over its three uses.
+/// let (v, (dx, dy)) = value_and_grad(
+///     |(x, y)| (x * y, y).then(|(u, y)| u * u + u * y + u.exp()),
+///     &(1.5_f64, -0.5_f64),
+/// );
+/// let u = 1.5 * -0.5;
+/// assert!((v - (u * u + u * -0.5 + u.exp())).abs() < 1e-12);
+/// let du = 2.0 * u + -0.5 + u.exp();
+/// assert!((dx - du * -0.5).abs() < 1e-12 && (dy - (du * 1.5 + u)).abs() < 1e-12);
+/// ```
+pub trait Bind: Sized {
+    /// The node computing the bound value(s).
+    type Node: Expr;
+    /// Unwraps into the node.
+    fn into_node(self) -> Self::Node;
+    /// Runs `body` on placeholders for the bound value(s).
+    fn then<F, R>(self, body: F) -> Ex<Then<Self::Node, R>>
+    where
+        <Self::Node as Expr>::Out: Input,
+        F: FnOnce(
+            <<Self::Node as Expr>::Out as Input>::Ph<Root<S<<Self::Node as Expr>::Depth>>>,
+        ) -> Ex<R>,
+        R: Expr,
+    {
+        let ph = <<Self::Node as Expr>::Out as Input>::placeholder();
+        Ex(Then {
+            bound: self.into_node(),
+            body: body(ph).0,
+        })
+    }
+}
+
+impl<A: Expr> Bind for Ex<A> {
+    type Node = A;
+    fn into_node(self) -> A {
+        self.0
+    }
+}
+
+impl<A: Expr, R: Expr> Expr for Then<A, R> {
+    type Out = R::Out;
+    type Depth = A::Depth;
+    const NEEDS_GRAD: bool = A::NEEDS_GRAD && R::NEEDS_GRAD;
+}
+
+impl<In, A: Diff<In>, R: Diff<Inner<A>>> Diff<In> for Then<A, R> {
+    type Cache = (A::Cache, Inner<A>, R::Cache);
+    #[inline(always)]
+    fn forward(&self, x: &In) -> Self::Cache {
+        let ca = self.bound.forward(x);
+        let z = Scoped::new(self.bound.value(x, &ca).clone());
+        let cr = self.body.forward(&z);
+        (ca, z, cr)
+    }
+    #[inline(always)]
+    fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
+        self.body.value(&c.1, &c.2)
+    }
+    #[inline(always)]
+    fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
+        if !Self::NEEDS_GRAD {
+            return;
+        }
+        let mut dz = c.1.zero_like();
+        self.body.backward(&c.1, &c.2, dy, &mut dz);
+        self.bound.backward(x, &c.0, dz.0, dx);
+    }
+    #[inline(always)]
+    fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
+        let z = Scoped::new(self.bound.eval(x).into_owned());
+        Cow::Owned(self.body.eval(&z).into_owned())
+    }
+}
+
+macro_rules! max_depth {
+    ($a:ty) => { $a };
+    ($a:ty, $($rest:ty),+) => { MaxOf<$a, max_depth!($($rest),+)> };
+}
+
+macro_rules! impl_tuple_node {
+    ($($name:ident $idx:tt),+) => {
+        /// A tuple of nodes is a node whose output is the tuple of their outputs.
+        impl<$($name: Expr),+> Expr for ($($name,)+)
+        where
+            ($($name::Out,)+): Backprop,
+        {
+            type Out = ($($name::Out,)+);
+            type Depth = max_depth!($($name::Depth),+);
+            const NEEDS_GRAD: bool = false $(|| $name::NEEDS_GRAD)+;
+        }
+
+        impl<In, $($name: Diff<In>),+> Diff<In> for ($($name,)+)
+        where
+            ($($name::Out,)+): Backprop,
+            Self: Expr<Out = ($($name::Out,)+)>,
+        {
+            type Cache = (($($name::Cache,)+), ($($name::Out,)+));
+            #[inline(always)]
+            fn forward(&self, x: &In) -> Self::Cache {
+                let caches = ($(self.$idx.forward(x),)+);
+                let out = ($(self.$idx.value(x, &caches.$idx).clone(),)+);
+                (caches, out)
+            }
+            #[inline(always)]
+            fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
+                &c.1
+            }
+            #[inline(always)]
+            fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
+                $(if $name::NEEDS_GRAD {
+                    self.$idx.backward(x, &(c.0).$idx, dy.$idx, dx);
+                })+
+            }
+            #[inline(always)]
+            fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
+                Cow::Owned(($(self.$idx.eval(x).into_owned(),)+))
+            }
+        }
+
+        impl<$($name: Expr),+> Bind for ($(Ex<$name>,)+)
+        where
+            ($($name,)+): Expr,
+        {
+            type Node = ($($name,)+);
+            fn into_node(self) -> Self::Node {
+                ($(self.$idx.0,)+)
+            }
+        }
+    };
+}
+impl_tuple_node!(A 0);
+impl_tuple_node!(A 0, B 1);
+impl_tuple_node!(A 0, B 1, C 2);
+impl_tuple_node!(A 0, B 1, C 2, D 3);
+impl_tuple_node!(A 0, B 1, C 2, D 3, E 4);
+impl_tuple_node!(A 0, B 1, C 2, D 3, E 4, F 5);

@@ -1,0 +1,277 @@
+//! Placeholders: zero-sized lens paths into the input, created for the user's closure.
+//!
+//! For an input `(f64, Vector<f64, U3>)` the closure receives
+//! `(Ex<Var<f64, Field<U0, Root<Z>>>>, Ex<Var<Vector<f64, U3>, Field<U1, Root<Z>>>>)`, so
+//! `|(s, v)| ...` is an ordinary pattern. Each placeholder knows its value type before the
+//! input type is known, so shape errors point at the method call that breaks them.
+
+use core::marker::PhantomData;
+use std::borrow::Cow;
+
+use typenum::{Unsigned, U0, U1, U2, U3, U4, U5};
+
+use super::scope::{Depth, Scoped, S, Z};
+use super::{Diff, Ex, Expr};
+use crate::{Backprop, Matrix, Scalar, Vector};
+
+/// A path from an input to one value inside it: [`Root`] or a [`Field`] of a path.
+///
+/// ```
+/// use backprop::expr::{Path, Root, Field, Z};
+/// use backprop::prelude::*;
+/// fn depth<P: Path>() -> usize { <P::Depth as backprop::expr::Depth>::N }
+/// assert_eq!(depth::<Field<U1, Root<Z>>>(), 0);
+/// ```
+pub trait Path: Copy + 'static {
+    /// The scope depth of the closure that owns the root.
+    type Depth: Depth;
+}
+
+/// A path that finds its target inside an input of type `In`.
+///
+/// ```
+/// use backprop::expr::{Locate, Root, Field, Z};
+/// use backprop::prelude::*;
+/// let x = (1.0_f64, 2.0_f64);
+/// assert_eq!(*<Field<U1, Root<Z>> as Locate<(f64, f64)>>::get(&x), 2.0);
+/// ```
+pub trait Locate<In>: Path {
+    /// The value the path leads to.
+    type Target;
+    /// Reads the target.
+    fn get(x: &In) -> &Self::Target;
+    /// Reads the target mutably (used on the gradient, which has the input's type).
+    fn get_mut(x: &mut In) -> &mut Self::Target;
+}
+
+/// The whole input of the closure at scope depth `D`.
+///
+/// ```
+/// use backprop::expr::{Locate, Root, Z};
+/// assert_eq!(*<Root<Z> as Locate<f64>>::get(&3.0), 3.0);
+/// ```
+#[derive(Debug, Default)]
+pub struct Root<D>(PhantomData<D>);
+
+/// Field `I` (a typenum index) of the value at path `P`.
+///
+/// ```
+/// use backprop::expr::{Locate, Root, Field, Z};
+/// use backprop::prelude::*;
+/// let x = ((1.0_f64, 2.0_f64), 3.0_f64);
+/// assert_eq!(*<Field<U1, Field<U0, Root<Z>>> as Locate<_>>::get(&x), 2.0);
+/// ```
+#[derive(Debug, Default)]
+pub struct Field<I, P>(PhantomData<(I, P)>);
+
+macro_rules! impl_marker_copy {
+    ($($t:ident<$($p:ident),+>),+) => {$(
+        impl<$($p),+> Clone for $t<$($p),+> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<$($p),+> Copy for $t<$($p),+> {}
+    )+};
+}
+impl_marker_copy!(Root<D>, Field<I, P>, Var<T, P>);
+
+impl<D: Depth> Path for Root<D> {
+    type Depth = D;
+}
+
+impl<T> Locate<T> for Root<Z> {
+    type Target = T;
+    #[inline(always)]
+    fn get(x: &T) -> &T {
+        x
+    }
+    #[inline(always)]
+    fn get_mut(x: &mut T) -> &mut T {
+        x
+    }
+}
+
+impl<T, D: Depth> Locate<Scoped<S<D>, T>> for Root<S<D>> {
+    type Target = T;
+    #[inline(always)]
+    fn get(x: &Scoped<S<D>, T>) -> &T {
+        &x.0
+    }
+    #[inline(always)]
+    fn get_mut(x: &mut Scoped<S<D>, T>) -> &mut T {
+        &mut x.0
+    }
+}
+
+impl<I: 'static, P: Path> Path for Field<I, P> {
+    type Depth = P::Depth;
+}
+
+impl<In, I: 'static, P: Locate<In>> Locate<In> for Field<I, P>
+where
+    P::Target: TupleField<I>,
+{
+    type Target = <P::Target as TupleField<I>>::Item;
+    #[inline(always)]
+    fn get(x: &In) -> &Self::Target {
+        P::get(x).field()
+    }
+    #[inline(always)]
+    fn get_mut(x: &mut In) -> &mut Self::Target {
+        P::get_mut(x).field_mut()
+    }
+}
+
+/// Field access by a typenum index, for tuples up to 6.
+///
+/// ```
+/// use backprop::expr::TupleField;
+/// use backprop::prelude::*;
+/// assert_eq!(*TupleField::<U2>::field(&(1, 2, 3)), 3);
+/// ```
+pub trait TupleField<I> {
+    /// The field's type.
+    type Item;
+    /// The field.
+    fn field(&self) -> &Self::Item;
+    /// The field, mutably.
+    fn field_mut(&mut self) -> &mut Self::Item;
+}
+
+macro_rules! tuple_fields {
+    ($gs:tt $($i:ident $idx:tt $t:ident),+) => {
+        $(tuple_fields!(@one $gs $i $idx $t);)+
+    };
+    (@one [$($g:ident),+] $i:ident $idx:tt $t:ident) => {
+        impl<$($g),+> TupleField<$i> for ($($g,)+) {
+            type Item = $t;
+            #[inline(always)]
+            fn field(&self) -> &$t {
+                &self.$idx
+            }
+            #[inline(always)]
+            fn field_mut(&mut self) -> &mut $t {
+                &mut self.$idx
+            }
+        }
+    };
+}
+tuple_fields!([A] U0 0 A);
+tuple_fields!([A, B] U0 0 A, U1 1 B);
+tuple_fields!([A, B, C] U0 0 A, U1 1 B, U2 2 C);
+tuple_fields!([A, B, C, D] U0 0 A, U1 1 B, U2 2 C, U3 3 D);
+tuple_fields!([A, B, C, D, E] U0 0 A, U1 1 B, U2 2 C, U3 3 D, U4 4 E);
+tuple_fields!([A, B, C, D, E, F] U0 0 A, U1 1 B, U2 2 C, U3 3 D, U4 4 E, U5 5 F);
+
+/// A placeholder: the value of type `T` found at path `P` in the input.
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::expr::{Root, Z};
+/// let x = Ex(Var::<f64, Root<Z>>::new());
+/// assert_eq!(grad(|_| x * x, &3.0_f64), 6.0);
+/// assert_eq!(std::mem::size_of_val(&x), 0);
+/// ```
+#[derive(Debug)]
+pub struct Var<T, P>(PhantomData<fn() -> (T, P)>);
+
+impl<T, P> Var<T, P> {
+    /// The placeholder (it holds no data).
+    pub const fn new() -> Self {
+        Var(PhantomData)
+    }
+}
+
+impl<T, P> Default for Var<T, P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Backprop, P: Path> Expr for Var<T, P> {
+    type Out = T;
+    type Depth = P::Depth;
+    const NEEDS_GRAD: bool = true;
+}
+
+impl<In, T: Backprop, P: Locate<In, Target = T>> Diff<In> for Var<T, P> {
+    type Cache = ();
+    #[inline(always)]
+    fn forward(&self, _: &In) {}
+    #[inline(always)]
+    fn value<'a>(&'a self, x: &'a In, _: &'a ()) -> &'a T {
+        P::get(x)
+    }
+    #[inline(always)]
+    fn backward(&self, _: &In, _: &(), dy: T, dx: &mut In) {
+        P::get_mut(dx).accumulate(&dy);
+    }
+    #[inline(always)]
+    fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, T> {
+        Cow::Borrowed(P::get(x))
+    }
+    #[inline(always)]
+    fn grad_slot<'a>(&self, dx: &'a mut In) -> Option<&'a mut T> {
+        Some(P::get_mut(dx))
+    }
+}
+
+/// A type the entry points accept as input: it knows the placeholders its closure receives.
+///
+/// Scalars, [`Vector`]s and [`Matrix`]es give one placeholder; tuples (up to 6, nested freely)
+/// give a tuple of placeholders, so the closure can destructure them.
+///
+/// ```
+/// use backprop::prelude::*;
+/// // The closure's argument is `<(f64, f64) as Input>::Ph<Root<Z>>`, a pair of placeholders.
+/// assert_eq!(grad(|(a, b)| a * b, &(2.0_f64, 5.0_f64)), (5.0, 2.0));
+/// ```
+pub trait Input: Backprop + 'static {
+    /// The placeholder(s) for this type found at path `P`.
+    type Ph<P: Path>: Copy;
+    /// Creates the placeholder(s).
+    fn placeholder<P: Path>() -> Self::Ph<P>;
+}
+
+impl<T: Scalar> Input for T {
+    type Ph<P: Path> = Ex<Var<T, P>>;
+    #[inline(always)]
+    fn placeholder<P: Path>() -> Self::Ph<P> {
+        Ex(Var::new())
+    }
+}
+
+impl<T: Scalar, N: Unsigned + 'static> Input for Vector<T, N> {
+    type Ph<P: Path> = Ex<Var<Self, P>>;
+    #[inline(always)]
+    fn placeholder<P: Path>() -> Self::Ph<P> {
+        Ex(Var::new())
+    }
+}
+
+impl<T: Scalar, R: Unsigned + 'static, C: Unsigned + 'static> Input for Matrix<T, R, C> {
+    type Ph<P: Path> = Ex<Var<Self, P>>;
+    #[inline(always)]
+    fn placeholder<P: Path>() -> Self::Ph<P> {
+        Ex(Var::new())
+    }
+}
+
+macro_rules! impl_tuple_input {
+    ($($name:ident $i:ident),+) => {
+        impl<$($name: Input),+> Input for ($($name,)+) {
+            type Ph<P: Path> = ($($name::Ph<Field<$i, P>>,)+);
+            #[inline(always)]
+            fn placeholder<P: Path>() -> Self::Ph<P> {
+                ($($name::placeholder::<Field<$i, P>>(),)+)
+            }
+        }
+    };
+}
+impl_tuple_input!(A U0);
+impl_tuple_input!(A U0, B U1);
+impl_tuple_input!(A U0, B U1, C U2);
+impl_tuple_input!(A U0, B U1, C U2, D U3);
+impl_tuple_input!(A U0, B U1, C U2, D U3, E U4);
+impl_tuple_input!(A U0, B U1, C U2, D U3, E U4, F U5);

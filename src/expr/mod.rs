@@ -1,0 +1,118 @@
+//! The core of the static engine: expression nodes and the traits that run them.
+//!
+//! A computation is a value of a node type (`Zip<Mul, Var<..>, Map<Sin, Var<..>>>`, ...):
+//! [`Expr`] gives its output type, [`Diff`] runs it forward and backward on an input. Nodes are
+//! plain structs, mostly zero-sized; forward and backward passes monomorphize into
+//! straight-line code, with no tape, no `Rc`, no `RefCell` and no boxing.
+//!
+//! Users rarely name node types: they write a closure over placeholders (see [`Input`]) and an
+//! entry point ([`grad`](crate::grad), [`eval`](crate::eval), ...) runs the tree it returns.
+
+mod bind;
+mod constant;
+mod input;
+mod scope;
+
+pub use bind::{Bind, Then};
+pub use constant::{constant, Const, Lit};
+pub use input::{Field, Input, Locate, Path, Root, TupleField, Var};
+pub use scope::{Depth, MaxOf, Scoped, S, Z};
+
+use std::borrow::Cow;
+
+use crate::Backprop;
+
+/// A node's static facts, known before its input type: its output type, the scope depth of the
+/// placeholders inside it, and whether any of its leaves wants a gradient.
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::expr::Expr;
+/// fn out_of<N: Expr>(_: &Ex<N>) -> &'static str { std::any::type_name::<N::Out>() }
+/// let v = Vector::<f64, U3>::zeros();
+/// assert_eq!(out_of(&constant(&v).sum()), "f64");
+/// ```
+pub trait Expr {
+    /// The type of the value this node computes.
+    type Out: Backprop;
+    /// The deepest `.then` scope among the placeholders in this node ([`Z`] at top level).
+    type Depth: Depth;
+    /// False when no leaf below needs a gradient (only constants): backward skips the node.
+    const NEEDS_GRAD: bool;
+}
+
+/// Running a node on an input of type `In`: forward, value, backward.
+///
+/// Backward *adds* into `dx`, so a placeholder read by two branches gets the sum of both
+/// contributions with no bookkeeping.
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::expr::Diff;
+/// let e = Ex(Var::<f64, Root<Z>>::new()).sin();
+/// let x = 0.5_f64;
+/// let cache = e.0.forward(&x);
+/// assert_eq!(*e.0.value(&x, &cache), 0.5_f64.sin());
+/// let mut dx = 0.0;
+/// e.0.backward(&x, &cache, 1.0, &mut dx);
+/// assert_eq!(dx, 0.5_f64.cos());
+/// ```
+pub trait Diff<In>: Expr {
+    /// What forward keeps for backward (this node's output and its children's caches).
+    type Cache;
+    /// Runs the forward pass and keeps what backward needs.
+    fn forward(&self, x: &In) -> Self::Cache;
+    /// This node's output, from the input (for placeholders) or from the cache.
+    fn value<'a>(&'a self, x: &'a In, cache: &'a Self::Cache) -> &'a Self::Out;
+    /// Adds `dy` (the gradient of the result with respect to this node's output), carried
+    /// back to the leaves, into `dx`.
+    fn backward(&self, x: &In, cache: &Self::Cache, dy: Self::Out, dx: &mut In);
+    /// The value only: no cache is kept, placeholders and constants are borrowed, not copied.
+    fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out>;
+    /// For a placeholder, the place in `dx` where its gradient accumulates, so that a parent
+    /// can write its contribution there directly (a rank-1 update into a weight gradient,
+    /// with no temporary matrix). `None` for every other node.
+    #[inline(always)]
+    fn grad_slot<'a>(&self, dx: &'a mut In) -> Option<&'a mut Self::Out> {
+        let _ = dx;
+        None
+    }
+}
+
+/// An expression: the wrapper every user-facing operator and method works on.
+///
+/// `Ex` is `Copy` whenever its node is (placeholders and constants always are), so a
+/// placeholder can be used any number of times. A *compound* expression used twice through a
+/// Rust `let` is computed twice; bind it with [`Bind::then`] to compute it once.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let (y, dy) = value_and_grad(|x| x * x + 1.0, &3.0_f64);
+/// assert_eq!((y, dy), (10.0, 6.0));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ex<N>(pub N);
+
+/// Sends a gradient contribution to child `a`: `write` *adds* it into `a`'s gradient. A
+/// placeholder child gets it written straight into its slot in `dx` (no temporary); any other
+/// child gets a zeroed buffer of its output's shape and its own backward pass. Nothing is done
+/// when `a` needs no gradient.
+#[inline(always)]
+pub(crate) fn send<In, A: Diff<In>>(
+    a: &A,
+    x: &In,
+    cache: &A::Cache,
+    dx: &mut In,
+    write: impl FnOnce(&mut A::Out),
+) {
+    if !A::NEEDS_GRAD {
+        return;
+    }
+    if let Some(slot) = a.grad_slot(dx) {
+        write(slot);
+    } else {
+        let mut g = a.value(x, cache).zero_like();
+        write(&mut g);
+        a.backward(x, cache, g, dx);
+    }
+}

@@ -1,0 +1,73 @@
+//! Adding a vector to every row of a matrix (a bias over a batch of samples).
+//!
+//! Forward: `Y_rc = M_rc + v_c`. Backward: `dM += dY`, `dv_c += sum_r dY_rc`.
+
+use typenum::Unsigned;
+
+use crate::expr::{Ex, Expr};
+use crate::ops::{apply2, Binary, BinaryOp};
+use crate::{kernels, Matrix, Scalar, Vector};
+
+/// `M + 1 v^T`: `v` added to every row of `M`.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let m = Matrix::<f64, U2, U2>::zeros();
+/// let v = Vector::<f64, U2>::from([1.0, 2.0]);
+/// let (y, (dm, dv)) = value_and_grad(|(m, v)| m.add_row(v).sum(), &(m, v));
+/// assert_eq!((y, dv), (6.0, Vector::from([2.0, 2.0])));
+/// assert_eq!(dm, Matrix::filled(1.0));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AddRow;
+
+impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>> for AddRow {
+    type Out = Matrix<T, R, C>;
+    fn forward(&self, m: &Matrix<T, R, C>, v: &Vector<T, C>) -> Matrix<T, R, C> {
+        let mut y = m.clone();
+        for row in y.as_mut_slice().chunks_exact_mut(C::USIZE.max(1)) {
+            kernels::add_assign(row, v.as_slice());
+        }
+        y
+    }
+    fn backward_a(
+        &self,
+        _: &Matrix<T, R, C>,
+        _: &Vector<T, C>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        gm: &mut Matrix<T, R, C>,
+    ) {
+        kernels::add_assign(gm.as_mut_slice(), dy.as_slice());
+    }
+    fn backward_b(
+        &self,
+        _: &Matrix<T, R, C>,
+        _: &Vector<T, C>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        gv: &mut Vector<T, C>,
+    ) {
+        for r in 0..R::USIZE {
+            kernels::add_assign(gv.as_mut_slice(), dy.row(r));
+        }
+    }
+}
+
+impl<A: Expr> Ex<A> {
+    /// Adds the vector `v` to every row of this matrix.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let m = Matrix::<f64, U2, U2>::zeros();
+    /// let v = Vector::<f64, U2>::from([1.0, 2.0]);
+    /// assert_eq!(eval(|m| m.add_row(constant(&v)), &m), Matrix::from([[1.0, 2.0], [1.0, 2.0]]));
+    /// ```
+    #[inline(always)]
+    pub fn add_row<B: Expr>(self, v: Ex<B>) -> Ex<Binary<AddRow, A, B>>
+    where
+        AddRow: BinaryOp<A::Out, B::Out>,
+    {
+        apply2(AddRow, self, v)
+    }
+}

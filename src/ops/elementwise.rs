@@ -1,0 +1,258 @@
+//! Elementwise arithmetic between two operands, with scalar broadcasting: `+ - * /` and
+//! `powf`, between expressions and with plain constants on either side.
+//!
+//! | op | forward `y` | `da` | `db` |
+//! |---|---|---|---|
+//! | `a + b` | `a + b` | `dy` | `dy` |
+//! | `a - b` | `a - b` | `dy` | `-dy` |
+//! | `a * b` | `a b` | `dy b` | `dy a` |
+//! | `a / b` | `a / b` | `dy / b` | `-dy y / b` |
+//! | `a.powf(b)` | `a^b` | `dy b a^(b-1)` | `dy y ln a` (0 where `y = 0`) |
+//!
+//! Shapes combine by [`Broadcast`]: equal shapes elementwise, or a scalar with anything (the
+//! scalar is used for every element, and its gradient is the sum over them). Scaling a vector or
+//! a matrix by a scalar expression is `s * v`.
+
+use crate::expr::{Ex, Expr, Lit};
+use crate::ops::{apply2, Binary, BinaryOp};
+use crate::{Matrix, Scalar, Tensor, Vector};
+use typenum::Unsigned;
+
+/// Which shapes combine elementwise, and the shape of the result.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let v = Vector::<f64, U2>::from([1.0, 2.0]);
+/// let y = eval(|(s, v)| s * v + v, &(3.0_f64, v));
+/// assert_eq!(y, Vector::from([4.0, 8.0]));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "shape mismatch: `{Self}` and `{Rhs}` cannot be combined elementwise",
+    label = "elementwise operands must have the same shape, or one must be a scalar"
+)]
+pub trait Broadcast<Rhs>: Tensor {
+    /// The shape of the result.
+    type Output: Tensor<Elem = Self::Elem>;
+}
+
+impl<T: Scalar> Broadcast<T> for T {
+    type Output = T;
+}
+
+macro_rules! impl_broadcast {
+    ($ty:ident < $($d:ident),+ >) => {
+        impl<T: Scalar, $($d: Unsigned),+> Broadcast<$ty<T, $($d),+>> for T {
+            type Output = $ty<T, $($d),+>;
+        }
+        impl<T: Scalar, $($d: Unsigned),+> Broadcast<T> for $ty<T, $($d),+> {
+            type Output = Self;
+        }
+        impl<T: Scalar, $($d: Unsigned),+> Broadcast<Self> for $ty<T, $($d),+> {
+            type Output = Self;
+        }
+    };
+}
+impl_broadcast!(Vector<N>);
+impl_broadcast!(Matrix<R, C>);
+
+/// A scalar function of two arguments with its partial derivatives.
+///
+/// ```
+/// use backprop::ops::elementwise::{Mul, ZipFn};
+/// assert_eq!((Mul.f(2.0, 3.0), Mul.da(2.0, 3.0, 6.0), Mul.db(2.0, 3.0, 6.0)), (6.0, 3.0, 2.0));
+/// ```
+pub trait ZipFn<T>: Copy {
+    /// `f(a, b)`.
+    fn f(&self, a: T, b: T) -> T;
+    /// `df/da`, given `a`, `b` and `y = f(a, b)`.
+    fn da(&self, a: T, b: T, y: T) -> T;
+    /// `df/db`, given `a`, `b` and `y = f(a, b)`.
+    fn db(&self, a: T, b: T, y: T) -> T;
+}
+
+macro_rules! zip_fns {
+    ($($(#[$doc:meta])* $name:ident |$a:ident, $b:ident, $y:ident| $f:expr, $da:expr, $db:expr;)+) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct $name;
+        impl<T: Scalar> ZipFn<T> for $name {
+            #[inline(always)]
+            fn f(&self, $a: T, $b: T) -> T {
+                $f
+            }
+            #[inline(always)]
+            #[allow(unused_variables)]
+            fn da(&self, $a: T, $b: T, $y: T) -> T {
+                $da
+            }
+            #[inline(always)]
+            #[allow(unused_variables)]
+            fn db(&self, $a: T, $b: T, $y: T) -> T {
+                $db
+            }
+        }
+    )+};
+}
+
+zip_fns! {
+    /// `a + b`.
+    Add |a, b, y| a + b, T::one(), T::one();
+    /// `a - b`.
+    Sub |a, b, y| a - b, T::one(), -T::one();
+    /// `a * b`.
+    Mul |a, b, y| a * b, b, a;
+    /// `a / b`.
+    Div |a, b, y| a / b, b.recip(), -y / b;
+    /// `a^b` for a real exponent.
+    Pow |a, b, y| a.powf(b), b * a.powf(b - T::one()), if y == T::zero() { T::zero() } else { y * a.ln() };
+}
+
+/// An elementwise [`ZipFn`] as a [`BinaryOp`] over broadcast shapes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Zip<F>(pub F);
+
+/// The index into operand `X` for element `i` of the result (0 for a broadcast scalar).
+#[inline(always)]
+fn at<X: Tensor>(i: usize) -> usize {
+    if X::IS_SCALAR {
+        0
+    } else {
+        i
+    }
+}
+
+/// Adds `f(i)` for every element `i` of an `n`-element result into `g`; a broadcast scalar
+/// operand receives the sum.
+#[inline(always)]
+pub(crate) fn accumulate_broadcast<X: Tensor>(g: &mut X, n: usize, f: impl Fn(usize) -> X::Elem) {
+    let g = g.as_mut_slice();
+    if X::IS_SCALAR {
+        g[0] += (0..n).map(f).fold(X::Elem::zero(), |s, v| s + v);
+    } else {
+        for (i, gi) in g.iter_mut().enumerate() {
+            *gi += f(i);
+        }
+    }
+}
+
+use num_traits::Zero as _;
+
+impl<X, Y, F> BinaryOp<X, Y> for Zip<F>
+where
+    X: Broadcast<Y>,
+    Y: Tensor<Elem = X::Elem>,
+    F: ZipFn<X::Elem>,
+{
+    type Out = X::Output;
+    #[inline(always)]
+    fn forward(&self, a: &X, b: &Y) -> Self::Out {
+        let (a, b) = (a.as_slice(), b.as_slice());
+        Self::Out::from_flat_fn(|i| self.0.f(a[at::<X>(i)], b[at::<Y>(i)]))
+    }
+    #[inline(always)]
+    fn backward_a(&self, a: &X, b: &Y, y: &Self::Out, dy: &Self::Out, ga: &mut X) {
+        let (a, b, y, dy) = (a.as_slice(), b.as_slice(), y.as_slice(), dy.as_slice());
+        accumulate_broadcast(ga, dy.len(), |i| {
+            dy[i] * self.0.da(a[at::<X>(i)], b[at::<Y>(i)], y[i])
+        });
+    }
+    #[inline(always)]
+    fn backward_b(&self, a: &X, b: &Y, y: &Self::Out, dy: &Self::Out, gb: &mut Y) {
+        let (a, b, y, dy) = (a.as_slice(), b.as_slice(), y.as_slice(), dy.as_slice());
+        accumulate_broadcast(gb, dy.len(), |i| {
+            dy[i] * self.0.db(a[at::<X>(i)], b[at::<Y>(i)], y[i])
+        });
+    }
+}
+
+/// Something usable as an operand: an expression, or a plain scalar (which becomes a [`Lit`]).
+///
+/// ```
+/// use backprop::prelude::*;
+/// // The exponent may be a constant or an expression.
+/// assert_eq!(grad(|x| x.powf(2.0), &3.0_f64), 6.0);
+/// let (da, db) = grad(|(a, b)| a.powf(b), &(2.0_f64, 3.0_f64));
+/// assert_eq!(da, 12.0);
+/// assert!((db - 8.0 * 2.0_f64.ln()).abs() < 1e-12);
+/// ```
+pub trait IntoEx {
+    /// The node.
+    type Node: Expr;
+    /// Converts into an expression.
+    fn into_ex(self) -> Ex<Self::Node>;
+}
+
+impl<N: Expr> IntoEx for Ex<N> {
+    type Node = N;
+    #[inline(always)]
+    fn into_ex(self) -> Self {
+        self
+    }
+}
+
+impl<T: Scalar> IntoEx for T {
+    type Node = Lit<T>;
+    #[inline(always)]
+    fn into_ex(self) -> Ex<Lit<T>> {
+        Ex(Lit(self))
+    }
+}
+
+impl<A: Expr> Ex<A> {
+    /// `a^b` elementwise for a real exponent `b`: a constant or a differentiable expression
+    /// (scalar, or of the same shape).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(value_and_grad(|x| x.powf(0.5), &4.0_f64), (2.0, 0.25));
+    /// ```
+    #[inline(always)]
+    pub fn powf<P: IntoEx>(self, exponent: P) -> Ex<Binary<Zip<Pow>, A, P::Node>>
+    where
+        Zip<Pow>: BinaryOp<A::Out, <P::Node as Expr>::Out>,
+    {
+        apply2(Zip(Pow), self, exponent.into_ex())
+    }
+}
+
+macro_rules! impl_operator {
+    ($($trait:ident $method:ident $f:ident),+) => {$(
+        impl<A: Expr, B: Expr> core::ops::$trait<Ex<B>> for Ex<A>
+        where
+            Zip<$f>: BinaryOp<A::Out, B::Out>,
+        {
+            type Output = Ex<Binary<Zip<$f>, A, B>>;
+            #[inline(always)]
+            fn $method(self, rhs: Ex<B>) -> Self::Output {
+                apply2(Zip($f), self, rhs)
+            }
+        }
+
+        impl<A: Expr, T: Scalar> core::ops::$trait<T> for Ex<A>
+        where
+            Zip<$f>: BinaryOp<A::Out, T>,
+        {
+            type Output = Ex<Binary<Zip<$f>, A, Lit<T>>>;
+            #[inline(always)]
+            fn $method(self, rhs: T) -> Self::Output {
+                apply2(Zip($f), self, Ex(Lit(rhs)))
+            }
+        }
+
+        impl_operator!(@left $trait $method $f f32);
+        impl_operator!(@left $trait $method $f f64);
+    )+};
+    (@left $trait:ident $method:ident $f:ident $t:ty) => {
+        impl<B: Expr> core::ops::$trait<Ex<B>> for $t
+        where
+            Zip<$f>: BinaryOp<$t, B::Out>,
+        {
+            type Output = Ex<Binary<Zip<$f>, Lit<$t>, B>>;
+            #[inline(always)]
+            fn $method(self, rhs: Ex<B>) -> Self::Output {
+                apply2(Zip($f), Ex(Lit(self)), rhs)
+            }
+        }
+    };
+}
+impl_operator!(Add add Add, Sub sub Sub, Mul mul Mul, Div div Div);

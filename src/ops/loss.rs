@@ -1,0 +1,138 @@
+//! Losses: squared error, cross-entropy, and softmax cross-entropy fused and stable.
+//!
+//! | op | forward | backward |
+//! |---|---|---|
+//! | `squared_error(a, b)` | `y = sum_i (a_i - b_i)^2` | `da += 2 dy (a - b)`, `db -= 2 dy (a - b)` |
+//! | `cross_entropy(p, t)` | `y = -sum_i t_i ln p_i` | `dp += -dy t / p`, `dt += -dy ln p` |
+//! | `softmax_cross_entropy(z, t)` | `y = sum_i t_i (lse(z) - z_i)` | `dz += dy (softmax(z) sum t - t)`, `dt += dy (lse(z) - z)` |
+//!
+//! `softmax_cross_entropy` takes logits and never forms `ln(softmax)`, so it is finite and
+//! exact for logits near +-1000 where the unfused version overflows.
+
+use num_traits::Float;
+use typenum::Unsigned;
+
+use crate::expr::{Ex, Expr};
+use crate::ops::softmax::logsumexp;
+use crate::ops::{apply2, Binary, BinaryOp};
+use crate::{kernels, Scalar, Tensor, Vector};
+
+/// Sum of squared differences.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SquaredError;
+
+impl<X: Tensor> BinaryOp<X, X> for SquaredError {
+    type Out = X::Elem;
+    fn forward(&self, a: &X, b: &X) -> X::Elem {
+        let (a, b) = (a.as_slice(), b.as_slice());
+        a.iter().zip(b).map(|(&x, &y)| (x - y) * (x - y)).sum()
+    }
+    fn backward_a(&self, a: &X, b: &X, _: &X::Elem, dy: &X::Elem, ga: &mut X) {
+        let two_dy = *dy + *dy;
+        let (a, b) = (a.as_slice(), b.as_slice());
+        for ((g, &x), &y) in ga.as_mut_slice().iter_mut().zip(a).zip(b) {
+            *g += two_dy * (x - y);
+        }
+    }
+    fn backward_b(&self, a: &X, b: &X, y: &X::Elem, dy: &X::Elem, gb: &mut X) {
+        self.backward_a(b, a, y, dy, gb)
+    }
+}
+
+/// Cross-entropy `-sum t ln p` of probabilities `p` against a target distribution `t`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CrossEntropy;
+
+impl<X: Tensor> BinaryOp<X, X> for CrossEntropy {
+    type Out = X::Elem;
+    fn forward(&self, p: &X, t: &X) -> X::Elem {
+        let (p, t) = (p.as_slice(), t.as_slice());
+        -p.iter().zip(t).map(|(&pi, &ti)| ti * pi.ln()).sum::<X::Elem>()
+    }
+    fn backward_a(&self, p: &X, t: &X, _: &X::Elem, dy: &X::Elem, gp: &mut X) {
+        let (p, t) = (p.as_slice(), t.as_slice());
+        for ((g, &pi), &ti) in gp.as_mut_slice().iter_mut().zip(p).zip(t) {
+            *g -= *dy * ti / pi;
+        }
+    }
+    fn backward_b(&self, p: &X, _: &X, _: &X::Elem, dy: &X::Elem, gt: &mut X) {
+        for (g, &pi) in gt.as_mut_slice().iter_mut().zip(p.as_slice()) {
+            *g -= *dy * pi.ln();
+        }
+    }
+}
+
+/// Cross-entropy of `softmax(z)` against `t`, from the logits `z`, fused and stable.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SoftmaxCrossEntropy;
+
+impl<T: Scalar, N: Unsigned> BinaryOp<Vector<T, N>, Vector<T, N>> for SoftmaxCrossEntropy {
+    type Out = T;
+    fn forward(&self, z: &Vector<T, N>, t: &Vector<T, N>) -> T {
+        let lse = logsumexp(z.as_slice());
+        z.iter().zip(t.iter()).map(|(&zi, &ti)| ti * (lse - zi)).sum()
+    }
+    fn backward_a(&self, z: &Vector<T, N>, t: &Vector<T, N>, _: &T, dy: &T, gz: &mut Vector<T, N>) {
+        let lse = logsumexp(z.as_slice());
+        let total = kernels::sum(t.as_slice());
+        for ((g, &zi), &ti) in gz.iter_mut().zip(z.iter()).zip(t.iter()) {
+            *g += *dy * ((zi - lse).exp() * total - ti);
+        }
+    }
+    fn backward_b(&self, z: &Vector<T, N>, _: &Vector<T, N>, _: &T, dy: &T, gt: &mut Vector<T, N>) {
+        let lse = logsumexp(z.as_slice());
+        for (g, &zi) in gt.iter_mut().zip(z.iter()) {
+            *g += *dy * (lse - zi);
+        }
+    }
+}
+
+/// Sum of squared differences between two tensors of the same shape.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let t = Vector::<f64, U2>::from([1.0, 1.0]);
+/// let (y, g) = value_and_grad(|p| squared_error(p, constant(&t)), &Vector::from([3.0, 1.0]));
+/// assert_eq!((y, g), (4.0, Vector::from([4.0, 0.0])));
+/// ```
+pub fn squared_error<A: Expr, B: Expr>(a: Ex<A>, b: Ex<B>) -> Ex<Binary<SquaredError, A, B>>
+where
+    SquaredError: BinaryOp<A::Out, B::Out>,
+{
+    apply2(SquaredError, a, b)
+}
+
+/// Cross-entropy `-sum t ln p` of probabilities `p` against target `t` (same shape).
+///
+/// ```
+/// use backprop::prelude::*;
+/// let t = Vector::<f64, U2>::from([0.0, 1.0]);
+/// let p = Vector::<f64, U2>::from([0.5, 0.5]);
+/// let (y, g) = value_and_grad(|p| cross_entropy(p, constant(&t)), &p);
+/// assert_eq!((y, g), (2.0_f64.ln(), Vector::from([0.0, -2.0])));
+/// ```
+pub fn cross_entropy<A: Expr, B: Expr>(p: Ex<A>, t: Ex<B>) -> Ex<Binary<CrossEntropy, A, B>>
+where
+    CrossEntropy: BinaryOp<A::Out, B::Out>,
+{
+    apply2(CrossEntropy, p, t)
+}
+
+/// Cross-entropy of `softmax(logits)` against target `t`, fused and stable for any logits.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let t = Vector::<f64, U2>::from([0.0, 1.0]);
+/// let z = Vector::<f64, U2>::from([1000.0, -1000.0]);
+/// let (y, g) = value_and_grad(|z| softmax_cross_entropy(z, constant(&t)), &z);
+/// assert_eq!((y, g), (2000.0, Vector::from([1.0, -1.0])));
+/// ```
+pub fn softmax_cross_entropy<A: Expr, B: Expr>(
+    logits: Ex<A>,
+    t: Ex<B>,
+) -> Ex<Binary<SoftmaxCrossEntropy, A, B>>
+where
+    SoftmaxCrossEntropy: BinaryOp<A::Out, B::Out>,
+{
+    apply2(SoftmaxCrossEntropy, logits, t)
+}

@@ -1,0 +1,343 @@
+//! Elementwise functions of one argument, on scalars, vectors and matrices alike.
+//!
+//! | method | forward `y = f(x)` | backward `dx = dy * f'(x)` |
+//! |---|---|---|
+//! | `exp` | `e^x` | `dy * y` |
+//! | `ln` | `ln x` | `dy / x` |
+//! | `sin` | `sin x` | `dy * cos x` |
+//! | `cos` | `cos x` | `-dy * sin x` |
+//! | `tan` | `tan x` | `dy * (1 + y^2)` |
+//! | `tanh` | `tanh x` | `dy * (1 - y^2)` |
+//! | `sqrt` | `sqrt x` | `dy / (2 y)` |
+//! | `abs` | `abs x` | `dy * sign x` (0 at 0) |
+//! | `recip` | `1 / x` | `-dy * y^2` |
+//! | `logistic` | `1 / (1 + e^-x)` | `dy * y (1 - y)` |
+//! | `relu` | `max(x, 0)` | `dy` if `x > 0`, else 0 |
+//! | `softplus` | `ln(1 + e^x)` (stable) | `dy * logistic(x)` |
+//! | `-x` | `-x` | `-dy` |
+//! | `powi(n)` | `x^n` | `dy * n x^(n-1)` (0 for `n = 0`) |
+//! | `map(f, df)` | `f(x)` | `dy * df(x, y)` |
+//!
+//! The node keeps its output; backward scales the incoming gradient in place (or adds straight
+//! into a placeholder's gradient), so a map costs no allocation in backward.
+
+use std::borrow::Cow;
+
+use crate::expr::{Diff, Ex, Expr};
+use crate::{Scalar, Tensor};
+
+/// A scalar function with its derivative, applied elementwise by [`Map`].
+///
+/// ```
+/// use backprop::ops::map::{ElemFn, Tanh};
+/// let y = Tanh.f(0.5_f64);
+/// assert_eq!(Tanh.df(0.5, y), 1.0 - y * y);
+/// ```
+pub trait ElemFn<T>: Copy {
+    /// `f(x)`.
+    fn f(&self, x: T) -> T;
+    /// `f'(x)`, given `x` and `y = f(x)` (whichever is cheaper to use).
+    fn df(&self, x: T, y: T) -> T;
+}
+
+/// The node applying an [`ElemFn`] to every element of `A`'s output.
+#[derive(Clone, Copy, Debug)]
+pub struct Map<F, A> {
+    f: F,
+    a: A,
+}
+
+macro_rules! elem_fns {
+    ($($(#[$doc:meta])* $name:ident $method:ident |$x:ident, $y:ident| $f:expr, $df:expr;)+) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct $name;
+
+        impl<T: Scalar> ElemFn<T> for $name {
+            #[inline(always)]
+            fn f(&self, $x: T) -> T {
+                $f
+            }
+            #[inline(always)]
+            #[allow(unused_variables)]
+            fn df(&self, $x: T, $y: T) -> T {
+                $df
+            }
+        }
+
+        impl<A: Expr> Ex<A>
+        where
+            A::Out: Tensor,
+        {
+            $(#[$doc])*
+            #[inline(always)]
+            pub fn $method(self) -> Ex<Map<$name, A>> {
+                Ex(Map { f: $name, a: self.0 })
+            }
+        }
+    )+};
+}
+
+fn c<T: Scalar>(v: f64) -> T {
+    T::from_f64(v)
+}
+
+elem_fns! {
+    /// `e^x`; derivative `e^x`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(value_and_grad(|x| x.exp(), &0.0_f64), (1.0, 1.0));
+    /// ```
+    Exp exp |x, y| x.exp(), y;
+    /// Natural logarithm; derivative `1/x`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|x| x.ln(), &4.0_f64), 0.25);
+    /// ```
+    Ln ln |x, y| x.ln(), x.recip();
+    /// Sine; derivative `cos x`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|x| x.sin(), &0.0_f64), 1.0);
+    /// ```
+    Sin sin |x, y| x.sin(), x.cos();
+    /// Cosine; derivative `-sin x`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|x| x.cos(), &0.0_f64), 0.0);
+    /// ```
+    Cos cos |x, y| x.cos(), -x.sin();
+    /// Tangent; derivative `1 + tan^2 x`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|x| x.tan(), &0.0_f64), 1.0);
+    /// ```
+    Tan tan |x, y| x.tan(), T::one() + y * y;
+    /// Hyperbolic tangent; derivative `1 - tanh^2 x`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|x| x.tanh(), &0.0_f64), 1.0);
+    /// ```
+    Tanh tanh |x, y| x.tanh(), T::one() - y * y;
+    /// Square root; derivative `1 / (2 sqrt x)`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|x| x.sqrt(), &4.0_f64), 0.25);
+    /// ```
+    Sqrt sqrt |x, y| x.sqrt(), (c::<T>(2.0) * y).recip();
+    /// Absolute value; derivative `sign x`, taken as 0 at 0.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|x| x.abs(), &-3.0_f64), -1.0);
+    /// assert_eq!(grad(|x| x.abs(), &0.0_f64), 0.0);
+    /// ```
+    Abs abs |x, y| x.abs(), if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { T::zero() };
+    /// `1 / x`; derivative `-1/x^2`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|x| x.recip(), &2.0_f64), -0.25);
+    /// ```
+    Recip recip |x, y| x.recip(), -(y * y);
+    /// The logistic sigmoid `1 / (1 + e^-x)`; derivative `y (1 - y)`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(value_and_grad(|x| x.logistic(), &0.0_f64), (0.5, 0.25));
+    /// ```
+    Logistic logistic |x, y| logistic(x), y * (T::one() - y);
+    /// `max(x, 0)`; derivative 1 for `x > 0`, else 0.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|x| x.relu(), &-1.0_f64), 0.0);
+    /// assert_eq!(grad(|x| x.relu(), &2.0_f64), 1.0);
+    /// ```
+    Relu relu |x, y| if x > T::zero() { x } else { T::zero() }, if x > T::zero() { T::one() } else { T::zero() };
+    /// `ln(1 + e^x)`, computed without overflow; derivative `logistic(x)`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(value_and_grad(|x| x.softplus(), &1000.0_f64), (1000.0, 1.0));
+    /// ```
+    Softplus softplus |x, y| x.max(T::zero()) + (-x.abs()).exp().ln_1p(), logistic(x);
+}
+
+/// The logistic function `1 / (1 + e^-x)`, written to stay finite for any `x`.
+///
+/// ```
+/// assert_eq!(backprop::ops::map::logistic(-1000.0_f64), 0.0);
+/// assert_eq!(backprop::ops::map::logistic(0.0_f64), 0.5);
+/// ```
+#[inline(always)]
+pub fn logistic<T: Scalar>(x: T) -> T {
+    if x >= T::zero() {
+        (T::one() + (-x).exp()).recip()
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// Negation; derivative -1.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Neg;
+
+impl<T: Scalar> ElemFn<T> for Neg {
+    #[inline(always)]
+    fn f(&self, x: T) -> T {
+        -x
+    }
+    #[inline(always)]
+    fn df(&self, _: T, _: T) -> T {
+        -T::one()
+    }
+}
+
+/// `x^n` for an integer `n`; derivative `n x^(n-1)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Powi(pub i32);
+
+impl<T: Scalar> ElemFn<T> for Powi {
+    #[inline(always)]
+    fn f(&self, x: T) -> T {
+        x.powi(self.0)
+    }
+    #[inline(always)]
+    fn df(&self, x: T, _: T) -> T {
+        match self.0 {
+            0 => T::zero(),
+            n => T::from_f64(f64::from(n)) * x.powi(n - 1),
+        }
+    }
+}
+
+/// A user's elementwise function: `f(x)` and `df(x, f(x))`, two closures (zero-sized when
+/// they capture nothing).
+#[derive(Clone, Copy, Debug)]
+pub struct UserFn<F, D>(pub F, pub D);
+
+impl<T, F: Fn(T) -> T + Copy, D: Fn(T, T) -> T + Copy> ElemFn<T> for UserFn<F, D> {
+    #[inline(always)]
+    fn f(&self, x: T) -> T {
+        (self.0)(x)
+    }
+    #[inline(always)]
+    fn df(&self, x: T, y: T) -> T {
+        (self.1)(x, y)
+    }
+}
+
+impl<A: Expr> Ex<A>
+where
+    A::Out: Tensor,
+{
+    /// `x^n` elementwise, for an integer `n`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(value_and_grad(|x| x.powi(3), &2.0_f64), (8.0, 12.0));
+    /// ```
+    #[inline(always)]
+    pub fn powi(self, n: i32) -> Ex<Map<Powi, A>> {
+        Ex(Map {
+            f: Powi(n),
+            a: self.0,
+        })
+    }
+
+    /// Applies a user function elementwise: `f(x)`, with derivative `df(x, y)` where
+    /// `y = f(x)`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// // x^2 via a map: derivative 2x.
+    /// let g = grad(|x| x.map(|v| v * v, |v, _| 2.0 * v).sum(), &Vector::<f64, U2>::from([1.0, -3.0]));
+    /// assert_eq!(g, Vector::from([2.0, -6.0]));
+    /// ```
+    #[inline(always)]
+    pub fn map<F, D>(self, f: F, df: D) -> Ex<Map<UserFn<F, D>, A>>
+    where
+        F: Fn(<A::Out as Tensor>::Elem) -> <A::Out as Tensor>::Elem + Copy,
+        D: Fn(<A::Out as Tensor>::Elem, <A::Out as Tensor>::Elem) -> <A::Out as Tensor>::Elem
+            + Copy,
+    {
+        Ex(Map {
+            f: UserFn(f, df),
+            a: self.0,
+        })
+    }
+}
+
+impl<A: Expr> core::ops::Neg for Ex<A>
+where
+    A::Out: Tensor,
+{
+    type Output = Ex<Map<Neg, A>>;
+    #[inline(always)]
+    fn neg(self) -> Self::Output {
+        Ex(Map { f: Neg, a: self.0 })
+    }
+}
+
+impl<F: ElemFn<<A::Out as Tensor>::Elem>, A: Expr> Expr for Map<F, A>
+where
+    A::Out: Tensor,
+{
+    type Out = A::Out;
+    type Depth = A::Depth;
+    const NEEDS_GRAD: bool = A::NEEDS_GRAD;
+}
+
+impl<In, F, A> Diff<In> for Map<F, A>
+where
+    F: ElemFn<<A::Out as Tensor>::Elem>,
+    A: Diff<In>,
+    A::Out: Tensor,
+{
+    type Cache = (A::Cache, A::Out);
+    #[inline(always)]
+    fn forward(&self, x: &In) -> Self::Cache {
+        let ca = self.a.forward(x);
+        let mut y = self.a.value(x, &ca).clone();
+        y.as_mut_slice().iter_mut().for_each(|v| *v = self.f.f(*v));
+        (ca, y)
+    }
+    #[inline(always)]
+    fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
+        &c.1
+    }
+    #[inline(always)]
+    fn backward(&self, x: &In, c: &Self::Cache, mut dy: Self::Out, dx: &mut In) {
+        if !A::NEEDS_GRAD {
+            return;
+        }
+        let xs = self.a.value(x, &c.0).as_slice();
+        let ys = c.1.as_slice();
+        if let Some(slot) = self.a.grad_slot(dx) {
+            let it = slot.as_mut_slice().iter_mut().zip(dy.as_slice());
+            for ((g, &d), (&xi, &yi)) in it.zip(xs.iter().zip(ys)) {
+                *g += d * self.f.df(xi, yi);
+            }
+        } else {
+            for (d, (&xi, &yi)) in dy.as_mut_slice().iter_mut().zip(xs.iter().zip(ys)) {
+                *d *= self.f.df(xi, yi);
+            }
+            self.a.backward(x, &c.0, dy, dx);
+        }
+    }
+    #[inline(always)]
+    fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
+        let mut y = self.a.eval(x).into_owned();
+        y.as_mut_slice().iter_mut().for_each(|v| *v = self.f.f(*v));
+        Cow::Owned(y)
+    }
+}

@@ -1,0 +1,186 @@
+//! Every differentiable operation, one file per family, each with its forward and backward
+//! math in its docs.
+//!
+//! Most operations are a small zero-sized struct implementing [`UnaryOp`] or [`BinaryOp`]
+//! (forward, and the gradient for each operand), run by the generic nodes [`Unary`] and
+//! [`Binary`]; only elementwise maps ([`map`]), custom ops ([`custom`]) and binding need nodes
+//! of their own. Backward passes *add* into the operand gradient they are given, which is
+//! either the operand's slot in the input gradient (for a placeholder: no temporary) or a fresh
+//! zeroed buffer.
+
+pub mod broadcast;
+pub mod custom;
+pub mod elementwise;
+pub mod linalg;
+pub mod loss;
+pub mod map;
+pub mod reduce;
+pub mod softmax;
+
+use std::borrow::Cow;
+
+use crate::expr::{send, Diff, Ex, Expr, MaxOf};
+use crate::Backprop;
+
+/// An operation of one operand: forward and the vector-Jacobian product.
+///
+/// ```
+/// use backprop::ops::UnaryOp;
+/// use backprop::ops::reduce::Sum;
+/// use backprop::prelude::*;
+/// let v = Vector::<f64, U2>::from([1.0, 2.0]);
+/// let y = Sum.forward(&v);
+/// let mut g = Vector::zeros();
+/// Sum.backward(&v, &y, &2.0, &mut g);
+/// assert_eq!((y, g), (3.0, Vector::from([2.0, 2.0])));
+/// ```
+pub trait UnaryOp<X>: Copy {
+    /// The result type.
+    type Out: Backprop;
+    /// Computes the result.
+    fn forward(&self, x: &X) -> Self::Out;
+    /// Adds `J^T dy` into `gx`, given the operand `x` and the result `y`.
+    fn backward(&self, x: &X, y: &Self::Out, dy: &Self::Out, gx: &mut X);
+}
+
+/// An operation of two operands: forward and the vector-Jacobian product for each.
+///
+/// ```
+/// use backprop::ops::BinaryOp;
+/// use backprop::ops::linalg::Dot;
+/// use backprop::prelude::*;
+/// let (a, b) = (Vector::<f64, U2>::from([1.0, 2.0]), Vector::<f64, U2>::from([3.0, 4.0]));
+/// let y = Dot.forward(&a, &b);
+/// let mut ga = Vector::zeros();
+/// Dot.backward_a(&a, &b, &y, &1.0, &mut ga);
+/// assert_eq!((y, ga), (11.0, b));
+/// ```
+pub trait BinaryOp<A, B>: Copy {
+    /// The result type.
+    type Out: Backprop;
+    /// Computes the result.
+    fn forward(&self, a: &A, b: &B) -> Self::Out;
+    /// Adds the gradient with respect to `a` into `ga`.
+    fn backward_a(&self, a: &A, b: &B, y: &Self::Out, dy: &Self::Out, ga: &mut A);
+    /// Adds the gradient with respect to `b` into `gb`.
+    fn backward_b(&self, a: &A, b: &B, y: &Self::Out, dy: &Self::Out, gb: &mut B);
+}
+
+/// The node running a [`UnaryOp`] on expression `A`.
+#[derive(Clone, Copy, Debug)]
+pub struct Unary<Op, A> {
+    op: Op,
+    a: A,
+}
+
+/// The node running a [`BinaryOp`] on expressions `A` and `B`.
+#[derive(Clone, Copy, Debug)]
+pub struct Binary<Op, A, B> {
+    op: Op,
+    a: A,
+    b: B,
+}
+
+impl<A> Ex<A> {
+    /// Applies a unary operation (how every method of this kind is built).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// use backprop::ops::reduce::Sum;
+    /// let v = Vector::<f64, U2>::from([1.0, 2.0]);
+    /// assert_eq!(eval(|v| v.apply(Sum), &v), 3.0);
+    /// ```
+    pub fn apply<Op>(self, op: Op) -> Ex<Unary<Op, A>>
+    where
+        A: Expr,
+        Op: UnaryOp<A::Out>,
+    {
+        Ex(Unary { op, a: self.0 })
+    }
+}
+
+/// Applies a binary operation to two expressions (how every operator is built).
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::ops::{apply2, linalg::Dot};
+/// let v = Vector::<f64, U2>::from([1.0, 2.0]);
+/// assert_eq!(eval(|v| apply2(Dot, v, v), &v), 5.0);
+/// ```
+pub fn apply2<Op, A, B>(op: Op, a: Ex<A>, b: Ex<B>) -> Ex<Binary<Op, A, B>>
+where
+    A: Expr,
+    B: Expr,
+    Op: BinaryOp<A::Out, B::Out>,
+{
+    Ex(Binary { op, a: a.0, b: b.0 })
+}
+
+impl<Op: UnaryOp<A::Out>, A: Expr> Expr for Unary<Op, A> {
+    type Out = Op::Out;
+    type Depth = A::Depth;
+    const NEEDS_GRAD: bool = A::NEEDS_GRAD;
+}
+
+impl<In, Op: UnaryOp<A::Out>, A: Diff<In>> Diff<In> for Unary<Op, A> {
+    type Cache = (A::Cache, Op::Out);
+    #[inline(always)]
+    fn forward(&self, x: &In) -> Self::Cache {
+        let ca = self.a.forward(x);
+        let y = self.op.forward(self.a.value(x, &ca));
+        (ca, y)
+    }
+    #[inline(always)]
+    fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
+        &c.1
+    }
+    #[inline(always)]
+    fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
+        let xa = self.a.value(x, &c.0);
+        send(&self.a, x, &c.0, dx, |g| self.op.backward(xa, &c.1, &dy, g));
+    }
+    #[inline(always)]
+    fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
+        Cow::Owned(self.op.forward(&self.a.eval(x)))
+    }
+}
+
+impl<Op: BinaryOp<A::Out, B::Out>, A: Expr, B: Expr> Expr for Binary<Op, A, B> {
+    type Out = Op::Out;
+    type Depth = MaxOf<A::Depth, B::Depth>;
+    const NEEDS_GRAD: bool = A::NEEDS_GRAD || B::NEEDS_GRAD;
+}
+
+impl<In, Op, A, B> Diff<In> for Binary<Op, A, B>
+where
+    Op: BinaryOp<A::Out, B::Out>,
+    A: Diff<In>,
+    B: Diff<In>,
+{
+    type Cache = (A::Cache, B::Cache, Op::Out);
+    #[inline(always)]
+    fn forward(&self, x: &In) -> Self::Cache {
+        let ca = self.a.forward(x);
+        let cb = self.b.forward(x);
+        let y = self.op.forward(self.a.value(x, &ca), self.b.value(x, &cb));
+        (ca, cb, y)
+    }
+    #[inline(always)]
+    fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
+        &c.2
+    }
+    #[inline(always)]
+    fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
+        let (va, vb) = (self.a.value(x, &c.0), self.b.value(x, &c.1));
+        send(&self.a, x, &c.0, dx, |g| {
+            self.op.backward_a(va, vb, &c.2, &dy, g)
+        });
+        send(&self.b, x, &c.1, dx, |g| {
+            self.op.backward_b(va, vb, &c.2, &dy, g)
+        });
+    }
+    #[inline(always)]
+    fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
+        Cow::Owned(self.op.forward(&self.a.eval(x), &self.b.eval(x)))
+    }
+}

@@ -1,0 +1,207 @@
+//! Reductions: sum, mean, Euclidean norm of any tensor; row and column sums of a matrix.
+//!
+//! | op | forward | backward |
+//! |---|---|---|
+//! | `x.sum()` | `y = sum_i x_i` | `dx_i += dy` |
+//! | `x.mean()` | `y = sum_i x_i / n` | `dx_i += dy / n` |
+//! | `x.norm()` | `y = sqrt(sum_i x_i^2)` | `dx_i += dy x_i / y` (0 when `y = 0`) |
+//! | `m.row_sums()` | `y_r = sum_c M_rc` | `dM_rc += dy_r` |
+//! | `m.col_sums()` | `y_c = sum_r M_rc` | `dM_rc += dy_c` |
+
+use num_traits::Float;
+use typenum::Unsigned;
+
+use crate::expr::{Ex, Expr};
+use crate::ops::{Unary, UnaryOp};
+use crate::{kernels, Matrix, Scalar, Tensor, Vector};
+
+/// Sum of all elements.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let v = Vector::<f64, U3>::from([1.0, 2.0, 3.0]);
+/// assert_eq!(value_and_grad(|v| v.sum(), &v), (6.0, Vector::filled(1.0)));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sum;
+
+impl<X: Tensor> UnaryOp<X> for Sum {
+    type Out = X::Elem;
+    #[inline(always)]
+    fn forward(&self, x: &X) -> X::Elem {
+        kernels::sum(x.as_slice())
+    }
+    #[inline(always)]
+    fn backward(&self, _: &X, _: &X::Elem, dy: &X::Elem, gx: &mut X) {
+        gx.as_mut_slice().iter_mut().for_each(|g| *g += *dy);
+    }
+}
+
+/// Mean of all elements.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let v = Vector::<f64, U2>::from([1.0, 2.0]);
+/// assert_eq!(value_and_grad(|v| v.mean(), &v), (1.5, Vector::filled(0.5)));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mean;
+
+impl<X: Tensor> UnaryOp<X> for Mean {
+    type Out = X::Elem;
+    #[inline(always)]
+    fn forward(&self, x: &X) -> X::Elem {
+        kernels::sum(x.as_slice()) / X::Elem::from_f64(X::LEN as f64)
+    }
+    #[inline(always)]
+    fn backward(&self, _: &X, _: &X::Elem, dy: &X::Elem, gx: &mut X) {
+        let d = *dy / X::Elem::from_f64(X::LEN as f64);
+        gx.as_mut_slice().iter_mut().for_each(|g| *g += d);
+    }
+}
+
+/// Euclidean (Frobenius) norm; its gradient at the zero vector is taken as zero.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let v = Vector::<f64, U2>::from([3.0, 4.0]);
+/// assert_eq!(value_and_grad(|v| v.norm(), &v), (5.0, Vector::from([0.6, 0.8])));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Norm;
+
+impl<X: Tensor> UnaryOp<X> for Norm {
+    type Out = X::Elem;
+    #[inline(always)]
+    fn forward(&self, x: &X) -> X::Elem {
+        kernels::dot(x.as_slice(), x.as_slice()).sqrt()
+    }
+    #[inline(always)]
+    fn backward(&self, x: &X, y: &X::Elem, dy: &X::Elem, gx: &mut X) {
+        if *y > num_traits::Zero::zero() {
+            kernels::axpy(gx.as_mut_slice(), *dy / *y, x.as_slice());
+        }
+    }
+}
+
+/// Sums of each row: an `R x C` matrix gives a vector of `R`.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let m = Matrix::<f64, U2, U2>::from([[1.0, 2.0], [3.0, 4.0]]);
+/// assert_eq!(eval(|m| m.row_sums(), &m), Vector::from([3.0, 7.0]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RowSums;
+
+impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for RowSums {
+    type Out = Vector<T, R>;
+    fn forward(&self, m: &Matrix<T, R, C>) -> Vector<T, R> {
+        Vector::from_fn(|r| kernels::sum(m.row(r)))
+    }
+    fn backward(&self, _: &Matrix<T, R, C>, _: &Vector<T, R>, dy: &Vector<T, R>, gm: &mut Matrix<T, R, C>) {
+        for (row, &d) in gm.as_mut_slice().chunks_exact_mut(C::USIZE.max(1)).zip(dy.iter()) {
+            row.iter_mut().for_each(|g| *g += d);
+        }
+    }
+}
+
+/// Sums of each column: an `R x C` matrix gives a vector of `C`.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let m = Matrix::<f64, U2, U2>::from([[1.0, 2.0], [3.0, 4.0]]);
+/// assert_eq!(eval(|m| m.col_sums(), &m), Vector::from([4.0, 6.0]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ColSums;
+
+impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for ColSums {
+    type Out = Vector<T, C>;
+    fn forward(&self, m: &Matrix<T, R, C>) -> Vector<T, C> {
+        let mut y = Vector::zeros();
+        for r in 0..R::USIZE {
+            kernels::add_assign(y.as_mut_slice(), m.row(r));
+        }
+        y
+    }
+    fn backward(&self, _: &Matrix<T, R, C>, _: &Vector<T, C>, dy: &Vector<T, C>, gm: &mut Matrix<T, R, C>) {
+        for row in gm.as_mut_slice().chunks_exact_mut(C::USIZE.max(1)) {
+            kernels::add_assign(row, dy.as_slice());
+        }
+    }
+}
+
+impl<A: Expr> Ex<A> {
+    /// Sum of all elements.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(eval(|m| m.sum(), &Matrix::<f64, U2, U2>::filled(2.0)), 8.0);
+    /// ```
+    #[inline(always)]
+    pub fn sum(self) -> Ex<Unary<Sum, A>>
+    where
+        Sum: UnaryOp<A::Out>,
+    {
+        self.apply(Sum)
+    }
+
+    /// Mean of all elements.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(eval(|v| v.mean(), &Vector::<f64, U4>::from([1.0, 2.0, 3.0, 6.0])), 3.0);
+    /// ```
+    #[inline(always)]
+    pub fn mean(self) -> Ex<Unary<Mean, A>>
+    where
+        Mean: UnaryOp<A::Out>,
+    {
+        self.apply(Mean)
+    }
+
+    /// Euclidean norm (Frobenius for matrices).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(eval(|v| v.norm(), &Vector::<f64, U2>::from([3.0, 4.0])), 5.0);
+    /// ```
+    #[inline(always)]
+    pub fn norm(self) -> Ex<Unary<Norm, A>>
+    where
+        Norm: UnaryOp<A::Out>,
+    {
+        self.apply(Norm)
+    }
+
+    /// Sums of each row of a matrix.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let m = Matrix::<f64, U2, U3>::filled(1.0);
+    /// assert_eq!(eval(|m| m.row_sums(), &m), Vector::from([3.0, 3.0]));
+    /// ```
+    #[inline(always)]
+    pub fn row_sums(self) -> Ex<Unary<RowSums, A>>
+    where
+        RowSums: UnaryOp<A::Out>,
+    {
+        self.apply(RowSums)
+    }
+
+    /// Sums of each column of a matrix.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let m = Matrix::<f64, U2, U3>::filled(1.0);
+    /// assert_eq!(eval(|m| m.col_sums(), &m), Vector::from([2.0, 2.0, 2.0]));
+    /// ```
+    #[inline(always)]
+    pub fn col_sums(self) -> Ex<Unary<ColSums, A>>
+    where
+        ColSums: UnaryOp<A::Out>,
+    {
+        self.apply(ColSums)
+    }
+}

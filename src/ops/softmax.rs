@@ -1,0 +1,147 @@
+//! Softmax, log-softmax and log-sum-exp of a vector, stable for inputs of any magnitude (the
+//! maximum is subtracted before exponentiating).
+//!
+//! | op | forward | backward |
+//! |---|---|---|
+//! | `x.softmax()` | `y_i = e^(x_i - m) / sum_j e^(x_j - m)` | `dx = y * (dy - (dy . y))` |
+//! | `x.log_softmax()` | `y_i = x_i - lse(x)` | `dx = dy - softmax(x) sum_j dy_j` |
+//! | `x.logsumexp()` | `y = m + ln sum_j e^(x_j - m)` | `dx = dy softmax(x)` |
+
+use typenum::Unsigned;
+
+use crate::expr::{Ex, Expr};
+use crate::ops::{Unary, UnaryOp};
+use crate::{kernels, Scalar, Vector};
+
+/// `ln sum_i e^(x_i)`, computed as `m + ln sum_i e^(x_i - m)` with `m = max x`.
+///
+/// ```
+/// let y = backprop::ops::softmax::logsumexp(&[1000.0_f64, 1000.0]);
+/// assert!((y - (1000.0 + 2.0_f64.ln())).abs() < 1e-12);
+/// ```
+pub fn logsumexp<T: Scalar>(x: &[T]) -> T {
+    let m = x.iter().copied().fold(T::neg_infinity(), T::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + x.iter().map(|&v| (v - m).exp()).sum::<T>().ln()
+}
+
+/// Softmax of a vector.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let x = Vector::<f64, U2>::from([1000.0, 1000.0]);
+/// assert_eq!(eval(|x| x.softmax(), &x), Vector::from([0.5, 0.5]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Softmax;
+
+impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for Softmax {
+    type Out = Vector<T, N>;
+    fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
+        let lse = logsumexp(x.as_slice());
+        x.map(|v| (v - lse).exp())
+    }
+    fn backward(&self, _: &Vector<T, N>, y: &Vector<T, N>, dy: &Vector<T, N>, gx: &mut Vector<T, N>) {
+        let s = kernels::dot(dy.as_slice(), y.as_slice());
+        for ((g, &yi), &di) in gx.iter_mut().zip(y.iter()).zip(dy.iter()) {
+            *g += yi * (di - s);
+        }
+    }
+}
+
+/// Log-softmax of a vector: `x - logsumexp(x)`.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let x = Vector::<f64, U2>::from([0.0, 0.0]);
+/// assert_eq!(eval(|x| x.log_softmax(), &x), Vector::filled(-(2.0_f64.ln())));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogSoftmax;
+
+impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for LogSoftmax {
+    type Out = Vector<T, N>;
+    fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
+        let lse = logsumexp(x.as_slice());
+        x.map(|v| v - lse)
+    }
+    fn backward(&self, _: &Vector<T, N>, y: &Vector<T, N>, dy: &Vector<T, N>, gx: &mut Vector<T, N>) {
+        let s = kernels::sum(dy.as_slice());
+        for ((g, &yi), &di) in gx.iter_mut().zip(y.iter()).zip(dy.iter()) {
+            *g += di - yi.exp() * s;
+        }
+    }
+}
+
+/// Log-sum-exp of a vector (a smooth maximum).
+///
+/// ```
+/// use backprop::prelude::*;
+/// let x = Vector::<f64, U2>::from([-1000.0, -1000.0]);
+/// let (y, g) = value_and_grad(|x| x.logsumexp(), &x);
+/// assert!((y - (-1000.0 + 2.0_f64.ln())).abs() < 1e-9);
+/// assert_eq!(g, Vector::from([0.5, 0.5]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogSumExp;
+
+impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for LogSumExp {
+    type Out = T;
+    fn forward(&self, x: &Vector<T, N>) -> T {
+        logsumexp(x.as_slice())
+    }
+    fn backward(&self, x: &Vector<T, N>, y: &T, dy: &T, gx: &mut Vector<T, N>) {
+        for (g, &xi) in gx.iter_mut().zip(x.iter()) {
+            *g += *dy * (xi - *y).exp();
+        }
+    }
+}
+
+impl<A: Expr> Ex<A> {
+    /// Softmax of a vector.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let x = Vector::<f64, U3>::from([1.0, 2.0, 3.0]);
+    /// assert!((eval(|x| x.softmax().sum(), &x) - 1.0).abs() < 1e-12);
+    /// ```
+    #[inline(always)]
+    pub fn softmax(self) -> Ex<Unary<Softmax, A>>
+    where
+        Softmax: UnaryOp<A::Out>,
+    {
+        self.apply(Softmax)
+    }
+
+    /// Log-softmax of a vector.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let x = Vector::<f64, U2>::from([1.0, 1.0]);
+    /// assert!((eval(|x| x.log_softmax().exp().sum(), &x) - 1.0).abs() < 1e-12);
+    /// ```
+    #[inline(always)]
+    pub fn log_softmax(self) -> Ex<Unary<LogSoftmax, A>>
+    where
+        LogSoftmax: UnaryOp<A::Out>,
+    {
+        self.apply(LogSoftmax)
+    }
+
+    /// Log-sum-exp of a vector.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let x = Vector::<f64, U2>::from([0.0, 0.0]);
+    /// assert_eq!(eval(|x| x.logsumexp(), &x), 2.0_f64.ln());
+    /// ```
+    #[inline(always)]
+    pub fn logsumexp(self) -> Ex<Unary<LogSumExp, A>>
+    where
+        LogSumExp: UnaryOp<A::Out>,
+    {
+        self.apply(LogSumExp)
+    }
+}
