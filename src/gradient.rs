@@ -156,7 +156,9 @@ impl<A: Backprop, const N: usize> Backprop for [A; N] {
         core::array::from_fn(|i| self[i].zero_like())
     }
     fn accumulate(&mut self, other: &Self) {
-        self.iter_mut().zip(other).for_each(|(a, b)| a.accumulate(b));
+        self.iter_mut()
+            .zip(other)
+            .for_each(|(a, b)| a.accumulate(b));
     }
     fn one_like(&self) -> Self {
         core::array::from_fn(|i| self[i].one_like())

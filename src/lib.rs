@@ -29,9 +29,8 @@ pub use tensor::{Matrix, ShapeError, Tensor, Vector, INLINE_LEN};
 pub mod prelude {
     pub use crate::expr::{Root, Var, Z};
     pub use crate::{
-        check_grad, constant, cross_entropy, eval, grad, op, softmax_cross_entropy,
-        squared_error, value_and_grad, value_and_grad_acc, vjp, Backprop, Bind, Ex, Matrix,
-        Scalars, Vector,
+        check_grad, constant, cross_entropy, eval, grad, op, softmax_cross_entropy, squared_error,
+        value_and_grad, value_and_grad_acc, vjp, Backprop, Bind, Ex, Matrix, Scalars, Vector,
     };
     pub use typenum::consts::*;
 }

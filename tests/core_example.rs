@@ -20,8 +20,10 @@ fn the_example_compiles_and_matches_hand_derived_values() {
     let v: Vector<f64, U3> = Vector::from([1.0, 2.0, 3.0]);
     let m: Matrix<f64, U2, U3> = Matrix::from([[1.0, 0.0, 2.0], [0.5, 1.0, 0.0]]);
     let input = (s, v.clone(), m.clone());
-    let (y, (ds, dv, dm)) =
-        value_and_grad(|(s, v, m)| m.matvec(v).tanh().sum() * s + s * v.dot(v), &input);
+    let (y, (ds, dv, dm)) = value_and_grad(
+        |(s, v, m)| m.matvec(v).tanh().sum() * s + s * v.dot(v),
+        &input,
+    );
     let y_only: f64 = eval(|(s, v, m)| m.matvec(v).sum() * s, &input); // no backward work at all
     let dx: f64 = grad(|x| x.powi(3), &2.0_f64);
 
@@ -35,7 +37,12 @@ fn the_example_compiles_and_matches_hand_derived_values() {
     let (d0, d1) = (2.0 * (1.0 - t0 * t0), 2.0 * (1.0 - t1 * t1));
     let dv_hand = [d0 + 0.5 * d1 + 4.0, d1 + 8.0, 2.0 * d0 + 12.0];
     for i in 0..3 {
-        assert!(close(dv[i], dv_hand[i]), "dv[{i}] = {} vs {}", dv[i], dv_hand[i]);
+        assert!(
+            close(dv[i], dv_hand[i]),
+            "dv[{i}] = {} vs {}",
+            dv[i],
+            dv_hand[i]
+        );
     }
     let vs = [1.0, 2.0, 3.0];
     for c in 0..3 {

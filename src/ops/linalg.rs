@@ -36,7 +36,13 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>
     #[inline(always)]
     fn forward(&self, w: &Matrix<T, R, C>, v: &Vector<T, C>) -> Vector<T, R> {
         let mut y = Vector::zeros();
-        kernels::matvec(w.as_slice(), R::USIZE, C::USIZE, v.as_slice(), y.as_mut_slice());
+        kernels::matvec(
+            w.as_slice(),
+            R::USIZE,
+            C::USIZE,
+            v.as_slice(),
+            y.as_mut_slice(),
+        );
         y
     }
     #[inline(always)]
@@ -59,7 +65,13 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>
         dy: &Vector<T, R>,
         gv: &mut Vector<T, C>,
     ) {
-        kernels::matvec_t_acc(w.as_slice(), R::USIZE, C::USIZE, dy.as_slice(), gv.as_mut_slice());
+        kernels::matvec_t_acc(
+            w.as_slice(),
+            R::USIZE,
+            C::USIZE,
+            dy.as_slice(),
+            gv.as_mut_slice(),
+        );
     }
 }
 
@@ -74,14 +86,23 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MatMul;
 
-impl<T: Scalar, R: Unsigned, K: Unsigned, C: Unsigned>
-    BinaryOp<Matrix<T, R, K>, Matrix<T, K, C>> for MatMul
+impl<T: Scalar, R: Unsigned, K: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, K>, Matrix<T, K, C>>
+    for MatMul
 {
     type Out = Matrix<T, R, C>;
     fn forward(&self, a: &Matrix<T, R, K>, b: &Matrix<T, K, C>) -> Matrix<T, R, C> {
         let mut y = Matrix::zeros();
         let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
-        kernels::gemm(r, k, c, a.as_slice(), b.as_slice(), T::zero(), y.as_mut_slice(), Tr::None);
+        kernels::gemm(
+            r,
+            k,
+            c,
+            a.as_slice(),
+            b.as_slice(),
+            T::zero(),
+            y.as_mut_slice(),
+            Tr::None,
+        );
         y
     }
     fn backward_a(
@@ -93,7 +114,16 @@ impl<T: Scalar, R: Unsigned, K: Unsigned, C: Unsigned>
         ga: &mut Matrix<T, R, K>,
     ) {
         let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
-        kernels::gemm(r, c, k, dy.as_slice(), b.as_slice(), T::one(), ga.as_mut_slice(), Tr::B);
+        kernels::gemm(
+            r,
+            c,
+            k,
+            dy.as_slice(),
+            b.as_slice(),
+            T::one(),
+            ga.as_mut_slice(),
+            Tr::B,
+        );
     }
     fn backward_b(
         &self,
@@ -104,7 +134,16 @@ impl<T: Scalar, R: Unsigned, K: Unsigned, C: Unsigned>
         gb: &mut Matrix<T, K, C>,
     ) {
         let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
-        kernels::gemm(k, r, c, a.as_slice(), dy.as_slice(), T::one(), gb.as_mut_slice(), Tr::A);
+        kernels::gemm(
+            k,
+            r,
+            c,
+            a.as_slice(),
+            dy.as_slice(),
+            T::one(),
+            gb.as_mut_slice(),
+            Tr::A,
+        );
     }
 }
 
@@ -146,7 +185,13 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Vector<T, R>, Vector<T, C>> f
         dy: &Matrix<T, R, C>,
         gb: &mut Vector<T, C>,
     ) {
-        kernels::matvec_t_acc(dy.as_slice(), R::USIZE, C::USIZE, a.as_slice(), gb.as_mut_slice());
+        kernels::matvec_t_acc(
+            dy.as_slice(),
+            R::USIZE,
+            C::USIZE,
+            a.as_slice(),
+            gb.as_mut_slice(),
+        );
     }
 }
 

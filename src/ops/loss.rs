@@ -13,7 +13,7 @@ use num_traits::Float;
 use typenum::Unsigned;
 
 use crate::expr::{Ex, Expr};
-use crate::ops::softmax::logsumexp;
+use crate::ops::softmax::{shifted_sum, softmax_acc};
 use crate::ops::{apply2, Binary, BinaryOp};
 use crate::{kernels, Scalar, Tensor, Vector};
 
@@ -47,7 +47,10 @@ impl<X: Tensor> BinaryOp<X, X> for CrossEntropy {
     type Out = X::Elem;
     fn forward(&self, p: &X, t: &X) -> X::Elem {
         let (p, t) = (p.as_slice(), t.as_slice());
-        -p.iter().zip(t).map(|(&pi, &ti)| ti * pi.ln()).sum::<X::Elem>()
+        -p.iter()
+            .zip(t)
+            .map(|(&pi, &ti)| ti * pi.ln())
+            .sum::<X::Elem>()
     }
     fn backward_a(&self, p: &X, t: &X, _: &X::Elem, dy: &X::Elem, gp: &mut X) {
         let (p, t) = (p.as_slice(), t.as_slice());
@@ -69,20 +72,23 @@ pub struct SoftmaxCrossEntropy;
 impl<T: Scalar, N: Unsigned> BinaryOp<Vector<T, N>, Vector<T, N>> for SoftmaxCrossEntropy {
     type Out = T;
     fn forward(&self, z: &Vector<T, N>, t: &Vector<T, N>) -> T {
-        let lse = logsumexp(z.as_slice());
-        z.iter().zip(t.iter()).map(|(&zi, &ti)| ti * (lse - zi)).sum()
+        let (m, s) = shifted_sum(z.as_slice());
+        let ln_s = s.ln();
+        z.iter()
+            .zip(t.iter())
+            .map(|(&zi, &ti)| ti * ((m - zi) + ln_s))
+            .sum()
     }
     fn backward_a(&self, z: &Vector<T, N>, t: &Vector<T, N>, _: &T, dy: &T, gz: &mut Vector<T, N>) {
-        let lse = logsumexp(z.as_slice());
         let total = kernels::sum(t.as_slice());
-        for ((g, &zi), &ti) in gz.iter_mut().zip(z.iter()).zip(t.iter()) {
-            *g += *dy * ((zi - lse).exp() * total - ti);
-        }
+        softmax_acc(z.as_slice(), *dy * total, gz.as_mut_slice());
+        kernels::axpy(gz.as_mut_slice(), -*dy, t.as_slice());
     }
     fn backward_b(&self, z: &Vector<T, N>, _: &Vector<T, N>, _: &T, dy: &T, gt: &mut Vector<T, N>) {
-        let lse = logsumexp(z.as_slice());
+        let (m, s) = shifted_sum(z.as_slice());
+        let ln_s = s.ln();
         for (g, &zi) in gt.iter_mut().zip(z.iter()) {
-            *g += *dy * (lse - zi);
+            *g += *dy * ((m - zi) + ln_s);
         }
     }
 }

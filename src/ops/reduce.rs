@@ -99,8 +99,18 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for RowSums {
     fn forward(&self, m: &Matrix<T, R, C>) -> Vector<T, R> {
         Vector::from_fn(|r| kernels::sum(m.row(r)))
     }
-    fn backward(&self, _: &Matrix<T, R, C>, _: &Vector<T, R>, dy: &Vector<T, R>, gm: &mut Matrix<T, R, C>) {
-        for (row, &d) in gm.as_mut_slice().chunks_exact_mut(C::USIZE.max(1)).zip(dy.iter()) {
+    fn backward(
+        &self,
+        _: &Matrix<T, R, C>,
+        _: &Vector<T, R>,
+        dy: &Vector<T, R>,
+        gm: &mut Matrix<T, R, C>,
+    ) {
+        for (row, &d) in gm
+            .as_mut_slice()
+            .chunks_exact_mut(C::USIZE.max(1))
+            .zip(dy.iter())
+        {
             row.iter_mut().for_each(|g| *g += d);
         }
     }
@@ -125,7 +135,13 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for ColSums {
         }
         y
     }
-    fn backward(&self, _: &Matrix<T, R, C>, _: &Vector<T, C>, dy: &Vector<T, C>, gm: &mut Matrix<T, R, C>) {
+    fn backward(
+        &self,
+        _: &Matrix<T, R, C>,
+        _: &Vector<T, C>,
+        dy: &Vector<T, C>,
+        gm: &mut Matrix<T, R, C>,
+    ) {
         for row in gm.as_mut_slice().chunks_exact_mut(C::USIZE.max(1)) {
             kernels::add_assign(row, dy.as_slice());
         }

@@ -13,6 +13,22 @@ use crate::expr::{Ex, Expr};
 use crate::ops::{Unary, UnaryOp};
 use crate::{kernels, Scalar, Vector};
 
+/// The shift `m = max x` and the shifted sum `s = sum_i e^(x_i - m)`, from which every
+/// function here is computed without overflow: `lse = m + ln s`,
+/// `softmax_i = e^(x_i - m) / s`, `log_softmax_i = (x_i - m) - ln s`.
+///
+/// ```
+/// let (m, s) = backprop::ops::softmax::shifted_sum(&[1000.0_f64, 1000.0]);
+/// assert_eq!((m, s), (1000.0, 2.0));
+/// ```
+pub fn shifted_sum<T: Scalar>(x: &[T]) -> (T, T) {
+    let m = x.iter().copied().fold(T::neg_infinity(), T::max);
+    if !m.is_finite() {
+        return (m, T::one());
+    }
+    (m, x.iter().map(|&v| (v - m).exp()).sum())
+}
+
 /// `ln sum_i e^(x_i)`, computed as `m + ln sum_i e^(x_i - m)` with `m = max x`.
 ///
 /// ```
@@ -20,11 +36,23 @@ use crate::{kernels, Scalar, Vector};
 /// assert!((y - (1000.0 + 2.0_f64.ln())).abs() < 1e-12);
 /// ```
 pub fn logsumexp<T: Scalar>(x: &[T]) -> T {
-    let m = x.iter().copied().fold(T::neg_infinity(), T::max);
-    if !m.is_finite() {
-        return m;
+    let (m, s) = shifted_sum(x);
+    m + s.ln()
+}
+
+/// Adds `scale * softmax(x)` into `out`.
+///
+/// ```
+/// let mut out = [0.0; 2];
+/// backprop::ops::softmax::softmax_acc(&[5.0_f64, 5.0], 2.0, &mut out);
+/// assert_eq!(out, [1.0, 1.0]);
+/// ```
+pub fn softmax_acc<T: Scalar>(x: &[T], scale: T, out: &mut [T]) {
+    let (m, s) = shifted_sum(x);
+    let k = scale / s;
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o += k * (v - m).exp();
     }
-    m + x.iter().map(|&v| (v - m).exp()).sum::<T>().ln()
 }
 
 /// Softmax of a vector.
@@ -40,10 +68,17 @@ pub struct Softmax;
 impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for Softmax {
     type Out = Vector<T, N>;
     fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
-        let lse = logsumexp(x.as_slice());
-        x.map(|v| (v - lse).exp())
+        let mut y = Vector::zeros();
+        softmax_acc(x.as_slice(), T::one(), y.as_mut_slice());
+        y
     }
-    fn backward(&self, _: &Vector<T, N>, y: &Vector<T, N>, dy: &Vector<T, N>, gx: &mut Vector<T, N>) {
+    fn backward(
+        &self,
+        _: &Vector<T, N>,
+        y: &Vector<T, N>,
+        dy: &Vector<T, N>,
+        gx: &mut Vector<T, N>,
+    ) {
         let s = kernels::dot(dy.as_slice(), y.as_slice());
         for ((g, &yi), &di) in gx.iter_mut().zip(y.iter()).zip(dy.iter()) {
             *g += yi * (di - s);
@@ -64,10 +99,17 @@ pub struct LogSoftmax;
 impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for LogSoftmax {
     type Out = Vector<T, N>;
     fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
-        let lse = logsumexp(x.as_slice());
-        x.map(|v| v - lse)
+        let (m, s) = shifted_sum(x.as_slice());
+        let ln_s = s.ln();
+        x.map(|v| (v - m) - ln_s)
     }
-    fn backward(&self, _: &Vector<T, N>, y: &Vector<T, N>, dy: &Vector<T, N>, gx: &mut Vector<T, N>) {
+    fn backward(
+        &self,
+        _: &Vector<T, N>,
+        y: &Vector<T, N>,
+        dy: &Vector<T, N>,
+        gx: &mut Vector<T, N>,
+    ) {
         let s = kernels::sum(dy.as_slice());
         for ((g, &yi), &di) in gx.iter_mut().zip(y.iter()).zip(dy.iter()) {
             *g += di - yi.exp() * s;
@@ -92,10 +134,8 @@ impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for LogSumExp {
     fn forward(&self, x: &Vector<T, N>) -> T {
         logsumexp(x.as_slice())
     }
-    fn backward(&self, x: &Vector<T, N>, y: &T, dy: &T, gx: &mut Vector<T, N>) {
-        for (g, &xi) in gx.iter_mut().zip(x.iter()) {
-            *g += *dy * (xi - *y).exp();
-        }
+    fn backward(&self, x: &Vector<T, N>, _: &T, dy: &T, gx: &mut Vector<T, N>) {
+        softmax_acc(x.as_slice(), *dy, gx.as_mut_slice());
     }
 }
 

@@ -301,7 +301,11 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> Index<(usize, usize)> for Matrix<T, R,
     type Output = T;
     #[inline(always)]
     fn index(&self, (r, c): (usize, usize)) -> &T {
-        assert!(c < C::USIZE, "column {c} out of bounds for {} columns", C::USIZE);
+        assert!(
+            c < C::USIZE,
+            "column {c} out of bounds for {} columns",
+            C::USIZE
+        );
         &self.as_slice()[r * C::USIZE + c]
     }
 }
@@ -309,7 +313,11 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> Index<(usize, usize)> for Matrix<T, R,
 impl<T: Scalar, R: Unsigned, C: Unsigned> IndexMut<(usize, usize)> for Matrix<T, R, C> {
     #[inline(always)]
     fn index_mut(&mut self, (r, c): (usize, usize)) -> &mut T {
-        assert!(c < C::USIZE, "column {c} out of bounds for {} columns", C::USIZE);
+        assert!(
+            c < C::USIZE,
+            "column {c} out of bounds for {} columns",
+            C::USIZE
+        );
         &mut self.as_mut_slice()[r * C::USIZE + c]
     }
 }

@@ -1,0 +1,131 @@
+//! Binding with `.then` (computed once, gradients summed over uses), custom ops with
+//! hand-written gradients, vector-Jacobian products and the gradient checker itself.
+
+mod common;
+use std::cell::Cell;
+
+use backprop::prelude::*;
+use common::{close, vector};
+
+/// `x^2` as a user op that counts its forward calls.
+macro_rules! counted_square {
+    ($calls:expr) => {
+        |x: &f64| {
+            $calls.set($calls.get() + 1);
+            let x = *x;
+            (x * x, move |dy: &f64| dy * 2.0 * x)
+        }
+    };
+}
+
+#[test]
+fn an_unbound_subexpression_is_computed_at_each_use() {
+    let calls = Cell::new(0);
+    let sq = counted_square!(calls);
+    let (y, g) = value_and_grad(|x| op(x, sq) * op(x, sq) + op(x, sq), &3.0_f64);
+    assert_eq!(calls.get(), 3);
+    // f = x^4 + x^2, f' = 4x^3 + 2x
+    assert_eq!((y, g), (81.0 + 9.0, 108.0 + 6.0));
+}
+
+#[test]
+fn a_bound_subexpression_is_computed_once_and_its_gradients_summed() {
+    let calls = Cell::new(0);
+    let sq = counted_square!(calls);
+    let (y, g) = value_and_grad(|x| op(x, sq).then(|u| u * u + u), &3.0_f64);
+    assert_eq!(calls.get(), 1);
+    assert_eq!((y, g), (81.0 + 9.0, 108.0 + 6.0));
+    // eval runs forward once too, and no backward at all.
+    calls.set(0);
+    assert_eq!(eval(|x| op(x, sq).then(|u| u * u + u), &3.0_f64), 90.0);
+    assert_eq!(calls.get(), 1);
+}
+
+#[test]
+fn nested_bindings_and_tuples() {
+    let x = (0.7_f64, -1.3_f64, vector::<U3>(1, -1.0, 1.0));
+    let f = |(a, b, v): <(f64, f64, Vector<f64, U3>) as backprop::expr::Input>::Ph<Root<Z>>| {
+        (a * b, v.tanh(), b)
+            .then(|(p, t, b)| (t.dot(t) * p, b.exp(), p).then(|(q, e, p)| q * q + e * q + p * e))
+    };
+    // The inner closure rebinds `p`: a placeholder of an enclosing scope is a compile error
+    // inside a nested one (see the ui tests), so values cross scopes only through binding.
+    assert_grad!(f, &x);
+    let (a, b, v) = x.clone();
+    let p = a * b;
+    let tt: f64 = v.iter().map(|t| t.tanh() * t.tanh()).sum();
+    let q = tt * p;
+    let e = b.exp();
+    assert!(close(eval(f, &x), q * q + e * q + p * e, 1e-14));
+}
+
+#[test]
+fn custom_op_on_a_vector_with_a_handwritten_gradient() {
+    // softsign(x) = x / (1 + |x|), derivative 1 / (1 + |x|)^2
+    let softsign = |x: &Vector<f64, U4>| {
+        let y = x.map(|t| t / (1.0 + t.abs()));
+        let x = x.clone();
+        (y, move |dy: &Vector<f64, U4>| {
+            Vector::from_fn(|i| dy[i] / (1.0 + x[i].abs()).powi(2))
+        })
+    };
+    let v = vector::<U4>(9, -3.0, 3.0);
+    assert_grad!(|v| op(v, softsign).powi(2).sum(), &v);
+    // A custom op of a custom op, and on a constant (no gradient flows into it).
+    assert_grad!(|v| op(op(v, softsign), softsign).dot(v), &v);
+    let c = v.clone();
+    assert_grad!(|v| op(constant(&c), softsign).dot(v), &v);
+}
+
+#[test]
+fn vector_jacobian_products_match_finite_differences() {
+    let m = vector::<U3>(3, -2.0, 2.0);
+    let dy = vector::<U2>(4, -1.0, 1.0);
+    let w = common::matrix::<U2, U3>(5, -1.0, 1.0);
+    let f = |x: Ex<Var<Vector<f64, U3>, Root<Z>>>| constant(&w).matvec(x.sin() * x).exp();
+    let (y, g) = vjp(f, &m, dy.clone());
+    assert_eq!(y, eval(f, &m));
+    // J^T dy is the gradient of dy . f(x).
+    let report = check_grad(|x| f(x).dot(constant(&dy)), &m, 1e-6);
+    assert!(report.passed(1e-7), "{report}");
+    let g2 = grad(|x| f(x).dot(constant(&dy)), &m);
+    assert!(g.approx_eq(&g2, 1e-14));
+}
+
+#[test]
+fn gradient_of_a_tensor_result_is_of_the_sum() {
+    let v = vector::<U3>(1, -1.0, 1.0);
+    let (y, g) = value_and_grad(|v| v * v, &v);
+    assert_eq!(y, Vector::from_fn(|i| v[i] * v[i]));
+    assert_eq!(g, Vector::from_fn(|i| 2.0 * v[i]));
+}
+
+#[test]
+fn the_checker_catches_a_wrong_gradient() {
+    // A deliberately wrong backward: the checker must report it and where.
+    let bad_sq = |x: &f64| (x * x, |dy: &f64| *dy); // d(x^2)/dx is 2x, not 1
+    let report = check_grad(|(a, b)| op(a, bad_sq) + b, &(3.0_f64, 1.0_f64), 1e-6);
+    assert!(!report.passed(1e-3));
+    assert_eq!(report.worst_index, 0);
+    assert!(close(report.numeric, 6.0, 1e-6) && report.analytic == 1.0);
+    assert!(report.to_string().contains("scalar #0 of 2"), "{report}");
+}
+
+#[test]
+fn gradients_accumulate_into_a_kept_buffer() {
+    let w = vector::<U3>(2, -1.0, 1.0);
+    let xs = [vector::<U3>(10, -1.0, 1.0), vector::<U3>(11, -1.0, 1.0)];
+    let mut g = Vector::zeros();
+    let mut total = 0.0;
+    for x in &xs {
+        total += value_and_grad_acc(|w| w.dot(constant(x)).tanh(), &w, &mut g);
+    }
+    let g0 = grad(|w| w.dot(constant(&xs[0])).tanh(), &w);
+    let g1 = grad(|w| w.dot(constant(&xs[1])).tanh(), &w);
+    let mut sum = g0;
+    sum.accumulate(&g1);
+    assert!(g.approx_eq(&sum, 1e-15));
+    let t0 = eval(|w| w.dot(constant(&xs[0])).tanh(), &w);
+    let t1 = eval(|w| w.dot(constant(&xs[1])).tanh(), &w);
+    assert!(close(total, t0 + t1, 1e-15));
+}

@@ -1,0 +1,125 @@
+//! No tape, checked: an expression is a zero-sized value, and running it forward and backward
+//! allocates nothing when its shapes are small (everything lives on the stack, in the node
+//! caches), just as straight-line code would.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use backprop::expr::Input;
+use backprop::prelude::*;
+use static_assertions::{assert_eq_size, assert_impl_all};
+
+/// Counts heap allocations made by the current thread (tests run on several threads).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+/// The size of the expression a closure builds (its tree of nodes).
+fn tree_size<In: Input, F, N>(f: F) -> usize
+where
+    F: FnOnce(<In as Input>::Ph<Root<Z>>) -> Ex<N>,
+{
+    std::mem::size_of_val(&f(In::placeholder()))
+}
+
+type Net = (
+    Matrix<f64, U16, U2>,
+    Vector<f64, U16>,
+    Matrix<f64, U16, U16>,
+    Vector<f64, U16>,
+    Matrix<f64, U1, U16>,
+    Vector<f64, U1>,
+);
+
+fn small_net() -> Net {
+    let w = |r: usize, c: usize| ((r * 31 + c * 17) % 13) as f64 / 13.0 - 0.5;
+    (
+        Matrix::from_fn(w),
+        Vector::from_fn(|i| w(i, 1)),
+        Matrix::from_fn(w),
+        Vector::from_fn(|i| w(i, 2)),
+        Matrix::from_fn(w),
+        Vector::from_fn(|i| w(i, 3)),
+    )
+}
+
+assert_impl_all!(Var<f64, Root<Z>>: Copy, Send, Sync);
+assert_eq_size!(Var<Matrix<f64, U300, U784>, Root<Z>>, ());
+
+#[test]
+fn expressions_over_placeholders_are_zero_sized() {
+    assert_eq!(tree_size::<f64, _, _>(|x| x.sin() * x + x.exp()), 0);
+    let size = tree_size::<(Net, Vector<f64, U2>), _, _>(|((w1, b1, w2, b2, w3, b3), x)| {
+        let h1 = (w1.matvec(x) + b1).tanh();
+        let h2 = (w2.matvec(h1) + b2).tanh();
+        (w3.matvec(h2) + b3).tanh().sum()
+    });
+    assert_eq!(size, 0);
+    // A tree holds exactly its literals: here the exponent (an i32) and the 2.0 (an f64).
+    assert_eq!(tree_size::<f64, _, _>(|x| x.powi(3) * 2.0), 16);
+}
+
+#[test]
+fn a_scalar_expression_allocates_nothing() {
+    let n = allocations_in(|| {
+        let (y, g) = value_and_grad(|x| x.sin() * x + x.exp(), &0.5_f64);
+        std::hint::black_box((y, g));
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn a_2_16_16_1_network_step_allocates_nothing_with_a_kept_gradient() {
+    let net = small_net();
+    let x = Vector::<f64, U2>::from([0.3, -0.8]);
+    let t = Vector::<f64, U1>::from([0.25]);
+    let mut g = small_net();
+    g = g.zero_like();
+    let n = allocations_in(|| {
+        for _ in 0..10 {
+            let loss = value_and_grad_acc(
+                |(w1, b1, w2, b2, w3, b3)| {
+                    let h1 = (w1.matvec(constant(&x)) + b1).tanh();
+                    let h2 = (w2.matvec(h1) + b2).tanh();
+                    squared_error(w3.matvec(h2) + b3, constant(&t))
+                },
+                &net,
+                &mut g,
+            );
+            std::hint::black_box(loss);
+        }
+    });
+    assert_eq!(n, 0, "heap allocations in 10 gradient steps");
+    // And the gradient it accumulated is right.
+    let report = check_grad(
+        |(w1, b1, w2, b2, w3, b3)| {
+            let h1 = (w1.matvec(constant(&x)) + b1).tanh();
+            let h2 = (w2.matvec(h1) + b2).tanh();
+            squared_error(w3.matvec(h2) + b3, constant(&t))
+        },
+        &net,
+        1e-6,
+    );
+    assert!(report.passed(1e-6), "{report}");
+}
