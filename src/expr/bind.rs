@@ -31,7 +31,7 @@ type Inner<A> = Scoped<S<<A as Expr>::Depth>, <A as Expr>::Out>;
 ///     |(x, y)| (x * y, y).then(|(u, y)| u * u + u * y + u.exp()),
 ///     &(1.5_f64, -0.5_f64),
 /// );
-/// let u = 1.5 * -0.5;
+/// let u: f64 = 1.5 * -0.5;
 /// assert!((v - (u * u + u * -0.5 + u.exp())).abs() < 1e-12);
 /// let du = 2.0 * u + -0.5 + u.exp();
 /// assert!((dx - du * -0.5).abs() < 1e-12 && (dy - (du * 1.5 + u)).abs() < 1e-12);

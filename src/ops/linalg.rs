@@ -343,7 +343,8 @@ impl<A: Expr> Ex<A> {
     /// ```
     /// use backprop::prelude::*;
     /// let m = Matrix::<f64, U1, U2>::from([[1.0, 2.0]]);
-    /// let g = grad(|m| m.transpose().matvec(constant(&Vector::<f64, U1>::from([2.0]))).sum(), &m);
+    /// let two = Vector::<f64, U1>::from([2.0]);
+    /// let g = grad(|m| m.transpose().matvec(constant(&two)).sum(), &m);
     /// assert_eq!(g, Matrix::from([[2.0, 2.0]]));
     /// ```
     #[inline(always)]
