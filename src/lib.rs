@@ -1,4 +1,128 @@
-//! crate docs placeholder
+//! Heterogeneous reverse-mode automatic differentiation with static shapes and **no runtime
+//! tape**.
+//!
+//! Write the function that computes a result; get the function that computes its gradient.
+//! This is a Rust re-creation of Haskell's `backprop` library: scalars, vectors, matrices and
+//! tuples of them mix in one computation, and each gradient comes back with the type of its
+//! input. Unlike Haskell's `backprop` (or PyTorch, or `dfdx`), nothing is recorded at run time:
+//! the closure you write builds a *value* whose type is the whole computation, so the forward and
+//! backward passes compile to straight-line code, and a shape mismatch is a compile error.
+//!
+//! # A first gradient
+//!
+//! ```
+//! use backprop::prelude::*;
+//!
+//! // f(x) = x sin x + e^x, at x = 0.5
+//! let (y, dy) = value_and_grad(|x| x.sin() * x + x.exp(), &0.5_f64);
+//! assert!((dy - (0.5_f64.sin() + 0.5 * 0.5_f64.cos() + 0.5_f64.exp())).abs() < 1e-15);
+//! ```
+//!
+//! The closure receives a *placeholder* for the input (`x` above is an [`Ex`], not an `f64`) and
+//! returns an expression. [`value_and_grad`] runs it forward and backward. [`grad`] returns the
+//! gradient only, [`eval`] the value only (with no bookkeeping for a backward pass at all).
+//!
+//! # Several inputs of different types
+//!
+//! Pass a tuple (nested freely, up to 6 wide) and destructure it in the closure. The gradient is a
+//! tuple of the same types.
+//!
+//! ```
+//! use backprop::prelude::*;
+//!
+//! let s = 2.0_f64;
+//! let v: Vector<f64, U3> = Vector::from([1.0, 2.0, 3.0]);
+//! let m: Matrix<f64, U2, U3> = Matrix::from([[1.0, 0.0, 2.0], [0.5, 1.0, 0.0]]);
+//! let (y, (ds, dv, dm)) = value_and_grad(
+//!     |(s, v, m)| m.matvec(v).tanh().sum() * s + s * v.dot(v),
+//!     &(s, v, m),
+//! );
+//! // dm has type Matrix<f64, U2, U3>, dv Vector<f64, U3>, ds f64.
+//! assert_eq!(ds, (7.0_f64.tanh() + 2.5_f64.tanh()) + 14.0);
+//! ```
+//!
+//! Dimensions are typenum types (`U3`, `U784`, all in the [`prelude`]). Multiplying a
+//! `Matrix<f64, U2, U3>` by a `Vector<f64, U4>` does not compile.
+//!
+//! # Constants
+//!
+//! Data that takes part in a computation but gets no gradient (training samples, targets) is
+//! borrowed with [`constant`]; plain numbers can be used directly on either side of an operator.
+//!
+//! ```
+//! use backprop::prelude::*;
+//!
+//! let x = Vector::<f64, U2>::from([1.0, -1.0]);
+//! let target = 0.5_f64;
+//! let w = Vector::<f64, U2>::from([0.2, 0.4]);
+//! let dw = grad(|w| (w.dot(constant(&x)) - target).powi(2) * 0.5, &w);
+//! // residual r = 0.2 - 0.4 - 0.5 = -0.7; dw = r x
+//! assert!(dw.approx_eq(&Vector::from([-0.7, 0.7]), 1e-15));
+//! ```
+//!
+//! # Computing an intermediate once
+//!
+//! Expressions are values: a Rust `let` that holds a compound expression and is used twice puts
+//! two copies of it in the tree, computed twice (correct, only slower). [`Bind::then`] computes it
+//! once and sums the gradient from all of its uses:
+//!
+//! ```
+//! use backprop::prelude::*;
+//!
+//! let g = grad(|(x, y)| (x * y, y).then(|(u, y)| u * u + u * y + u.exp()), &(1.5_f64, -0.5_f64));
+//! ```
+//!
+//! Inside the `.then` closure only its own placeholders may be used (a placeholder from the
+//! enclosing closure is a compile error, so it can never silently read the wrong value): pass
+//! what you need through the binding, as `y` above.
+//!
+//! # Your own operations
+//!
+//! An elementwise function with its derivative, or any function with a hand-written gradient
+//! (Haskell's `op1`): no boxing, the backward closure's type is part of the computation's type.
+//!
+//! ```
+//! use backprop::prelude::*;
+//!
+//! let v = Vector::<f64, U3>::from([0.5, -1.0, 2.0]);
+//! // softsign x / (1 + |x|), as an elementwise map with its derivative df(x, y)
+//! let g = grad(|v| v.map(|x| x / (1.0 + x.abs()), |x, _| 1.0 / (1.0 + x.abs()).powi(2)).sum(), &v);
+//! // the same through `op`: value and backward closure
+//! let softsign = |v: &Vector<f64, U3>| {
+//!     let v = v.clone();
+//!     (v.map(|x| x / (1.0 + x.abs())), move |dy: &Vector<f64, U3>| {
+//!         Vector::from_fn(|i| dy[i] / (1.0 + v[i].abs()).powi(2))
+//!     })
+//! };
+//! assert_eq!(grad(|v| op(v, softsign).sum(), &v), g);
+//! // and check a hand-written gradient against central differences
+//! assert!(check_grad(|v| op(v, softsign).sum(), &v, 1e-6).passed(1e-8));
+//! ```
+//!
+//! # Training loops
+//!
+//! [`value_and_grad_acc`] adds the gradient into a buffer you keep instead of allocating one, so
+//! a mini-batch is a loop over samples and large gradients are not allocated on every step. See
+//! `examples/quickstart.rs` for a network trained on XOR.
+//!
+//! # How it works
+//!
+//! Each operation is a node type: [`expr::Expr`] gives its output type, [`expr::Diff`] runs it
+//! forward (keeping what backward needs in a cache whose type is known statically) and backward
+//! (adding gradients into the input's gradient, so fan-out needs no bookkeeping). Placeholders
+//! are zero-sized paths into the input; constants are references; so an expression tree is
+//! usually a zero-sized value. Numeric work is done by plain slice kernels in [`kernels`], shared
+//! with any other engine. The operations, one family per module in [`ops`], each document their
+//! forward and backward math.
+//!
+//! | Haskell `backprop` | here |
+//! |---|---|
+//! | `evalBP`, `gradBP`, `backprop` | [`eval`], [`grad`], [`value_and_grad`] |
+//! | `backpropWith` | [`vjp`] |
+//! | `constVar`, `auto` | [`constant`], plain numbers |
+//! | `op1`, `liftOp1` | [`op`], [`Ex::map`] |
+//! | `Backprop` (`zero`, `add`, `one`) | [`Backprop`] (`zero_like`, `accumulate`, `one_like`) |
+//! | `let` sharing of `BVar`s | [`Bind::then`] |
 #![deny(missing_docs)]
 
 pub mod check;
@@ -34,3 +158,7 @@ pub mod prelude {
     };
     pub use typenum::consts::*;
 }
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -42,6 +42,9 @@ fn laws<T: Backprop + PartialEq + std::fmt::Debug>(
     Ok(())
 }
 
+/// A nested tuple with arrays: every composite instance at once.
+type Nested = (f64, (f64, [f64; 2]), f64, f64, f64, [f64; 2]);
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
@@ -70,7 +73,7 @@ proptest! {
     #[test]
     fn tuples_and_arrays(x in finite(), y in finite(), z in finite(), w in finite()) {
         let t = |s: f64| (s, (s * 2.0, [s, -s]), s * 3.0, s + 1.0, s - 1.0, [s; 2]);
-        let approx = |p: &(f64, (f64, [f64; 2]), f64, f64, f64, [f64; 2]), q: &(f64, (f64, [f64; 2]), f64, f64, f64, [f64; 2])| {
+        let approx = |p: &Nested, q: &Nested| {
             close(p.0, q.0) && close(p.1 .0, q.1 .0) && close_all(&p.1 .1, &q.1 .1)
                 && close(p.2, q.2) && close(p.3, q.3) && close(p.4, q.4) && close_all(&p.5, &q.5)
         };
@@ -83,9 +86,9 @@ proptest! {
         let mut s = a.clone();
         s.accumulate(&b);
         prop_assert_eq!(s.len(), a.len().max(b.len()));
-        for i in 0..s.len() {
+        for (i, &si) in s.iter().enumerate() {
             let want = a.get(i).copied().unwrap_or(0.0) + b.get(i).copied().unwrap_or(0.0);
-            prop_assert!(close(s[i], want));
+            prop_assert!(close(si, want));
         }
         prop_assert_eq!(a.zero_like().len(), a.len());
     }
