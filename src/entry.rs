@@ -6,7 +6,7 @@
 //! The closure runs once per call to build the expression (zero-sized placeholders and borrowed
 //! constants: nothing is computed and nothing is allocated); then the expression runs.
 
-use crate::expr::{Diff, Ex, Input, Root, Z};
+use crate::expr::{with_forward, Diff, Ex, Input, Root, Z};
 use crate::Backprop;
 
 /// The placeholders a closure over `In` receives.
@@ -90,11 +90,11 @@ where
     N: Diff<In>,
 {
     let e = f(In::placeholder());
-    let cache = e.0.forward(x);
-    let y = e.0.value(x, &cache).clone();
-    let seed = y.one_like();
-    e.0.backward(x, &cache, seed, g);
-    y
+    with_forward(&e.0, x, |cache| {
+        let y = e.0.value(x, cache).clone();
+        e.0.backward(x, cache, y.one_like(), g);
+        y
+    })
 }
 
 /// Vector-Jacobian product: the value at `x` and `J^T dy`, for a result of any type (Haskell's
@@ -114,9 +114,10 @@ where
     N: Diff<In>,
 {
     let e = f(In::placeholder());
-    let cache = e.0.forward(x);
-    let y = e.0.value(x, &cache).clone();
     let mut g = x.zero_like();
-    e.0.backward(x, &cache, dy, &mut g);
+    let y = with_forward(&e.0, x, |cache| {
+        e.0.backward(x, cache, dy, &mut g);
+        e.0.value(x, cache).clone()
+    });
     (y, g)
 }

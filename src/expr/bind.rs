@@ -5,11 +5,12 @@
 //! back into `x * y`. Forward: `z = bound(x)`, `out = body(z)`. Backward: `dz = body'(z)^T dy`
 //! (accumulated over every use of `z`), then `dx += bound'(x)^T dz`.
 
+use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
 use super::input::{Input, Root};
 use super::scope::{MaxOf, Scoped, S};
-use super::{Diff, Ex, Expr};
+use super::{init, slot, Diff, Ex, Expr};
 use crate::Backprop;
 
 /// A bound expression and the body that reads it (built by [`Bind::then`]).
@@ -74,11 +75,11 @@ impl<A: Expr, R: Expr> Expr for Then<A, R> {
 impl<In, A: Diff<In>, R: Diff<Inner<A>>> Diff<In> for Then<A, R> {
     type Cache = (A::Cache, Inner<A>, R::Cache);
     #[inline(always)]
-    fn forward(&self, x: &In) -> Self::Cache {
-        let ca = self.bound.forward(x);
-        let z = Scoped::new(self.bound.value(x, &ca).clone());
-        let cr = self.body.forward(&z);
-        (ca, z, cr)
+    fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
+        let ca = slot!(cache, 0);
+        self.bound.forward(x, ca);
+        let z = slot!(cache, 1).write(Scoped::new(self.bound.value(x, init(ca)).clone()));
+        self.body.forward(z, slot!(cache, 2));
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
@@ -124,10 +125,11 @@ macro_rules! impl_tuple_node {
         {
             type Cache = (($($name::Cache,)+), ($($name::Out,)+));
             #[inline(always)]
-            fn forward(&self, x: &In) -> Self::Cache {
-                let caches = ($(self.$idx.forward(x),)+);
-                let out = ($(self.$idx.value(x, &caches.$idx).clone(),)+);
-                (caches, out)
+            fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
+                let caches: &mut MaybeUninit<($($name::Cache,)+)> = slot!(cache, 0);
+                $(self.$idx.forward(x, slot!(caches, $idx));)+
+                let caches = init(caches);
+                slot!(cache, 1).write(($(self.$idx.value(x, &caches.$idx).clone(),)+));
             }
             #[inline(always)]
             fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {

@@ -1,5 +1,6 @@
 //! Constants: data that takes part in a computation but gets no gradient.
 
+use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
 use super::scope::Z;
@@ -43,7 +44,9 @@ impl<T: Backprop> Expr for Const<'_, T> {
 impl<In, T: Backprop> Diff<In> for Const<'_, T> {
     type Cache = ();
     #[inline(always)]
-    fn forward(&self, _: &In) {}
+    fn forward(&self, _: &In, cache: &mut MaybeUninit<()>) {
+        cache.write(());
+    }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, _: &'a ()) -> &'a T {
         self.0
@@ -74,7 +77,9 @@ impl<T: Scalar> Expr for Lit<T> {
 impl<In, T: Scalar> Diff<In> for Lit<T> {
     type Cache = ();
     #[inline(always)]
-    fn forward(&self, _: &In) {}
+    fn forward(&self, _: &In, cache: &mut MaybeUninit<()>) {
+        cache.write(());
+    }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, _: &'a ()) -> &'a T {
         &self.0

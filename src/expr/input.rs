@@ -6,6 +6,7 @@
 //! input type is known, so shape errors point at the method call that breaks them.
 
 use core::marker::PhantomData;
+use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
 use typenum::{Unsigned, U0, U1, U2, U3, U4, U5};
@@ -198,7 +199,9 @@ impl<T: Backprop, P: Path> Expr for Var<T, P> {
 impl<In, T: Backprop, P: Locate<In, Target = T>> Diff<In> for Var<T, P> {
     type Cache = ();
     #[inline(always)]
-    fn forward(&self, _: &In) {}
+    fn forward(&self, _: &In, cache: &mut MaybeUninit<()>) {
+        cache.write(());
+    }
     #[inline(always)]
     fn value<'a>(&'a self, x: &'a In, _: &'a ()) -> &'a T {
         P::get(x)

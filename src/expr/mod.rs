@@ -18,9 +18,48 @@ pub use constant::{constant, Const, Lit};
 pub use input::{Field, Input, Locate, Path, Root, TupleField, Var};
 pub use scope::{Depth, MaxOf, Scoped, S, Z};
 
+use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
 use crate::Backprop;
+
+/// A field of a tuple under construction behind `&mut MaybeUninit<(..)>`, as
+/// `&mut MaybeUninit<Field>`: how a node writes its children's caches in place.
+macro_rules! slot {
+    ($out:expr, $idx:tt) => {{
+        let p = ($out).as_mut_ptr();
+        // SAFETY: `p` comes from a unique reference to the whole tuple; `addr_of_mut!` takes a
+        // field's address without reading it, fields are disjoint, and `MaybeUninit<T>` has the
+        // layout of `T` with no validity requirement.
+        unsafe { &mut *core::ptr::addr_of_mut!((*p).$idx).cast::<core::mem::MaybeUninit<_>>() }
+    }};
+}
+pub(crate) use slot;
+
+/// Reads a slot that `forward` has just initialised.
+#[inline(always)]
+pub(crate) fn init<T>(slot: &MaybeUninit<T>) -> &T {
+    // SAFETY: only called on slots a `Diff::forward` call wrote, and `forward` must initialise
+    // its whole cache (the trait's contract).
+    unsafe { slot.assume_init_ref() }
+}
+
+/// Runs `e` forward at `x` with its cache built in place (no copies of nested caches), hands the
+/// cache to `k`, then drops it.
+#[inline(always)]
+pub(crate) fn with_forward<In, N: Diff<In>, R>(e: &N, x: &In, k: impl FnOnce(&N::Cache) -> R) -> R {
+    struct Guard<C>(MaybeUninit<C>);
+    impl<C> Drop for Guard<C> {
+        fn drop(&mut self) {
+            // SAFETY: the guard is only built after `forward` initialised the cache.
+            unsafe { self.0.assume_init_drop() }
+        }
+    }
+    let mut cache = MaybeUninit::uninit();
+    e.forward(x, &mut cache);
+    let guard = Guard(cache);
+    k(init(&guard.0))
+}
 
 /// A node's static facts, known before its input type: its output type, the scope depth of the
 /// placeholders inside it, and whether any of its leaves wants a gradient.
@@ -51,7 +90,9 @@ pub trait Expr {
 /// use backprop::expr::Diff;
 /// let e = Ex(Var::<f64, Root<Z>>::new()).sin();
 /// let x = 0.5_f64;
-/// let cache = e.0.forward(&x);
+/// let mut cache = std::mem::MaybeUninit::uninit();
+/// e.0.forward(&x, &mut cache);
+/// let cache = unsafe { cache.assume_init() };
 /// assert_eq!(*e.0.value(&x, &cache), 0.5_f64.sin());
 /// let mut dx = 0.0;
 /// e.0.backward(&x, &cache, 1.0, &mut dx);
@@ -60,8 +101,11 @@ pub trait Expr {
 pub trait Diff<In>: Expr {
     /// What forward keeps for backward (this node's output and its children's caches).
     type Cache;
-    /// Runs the forward pass and keeps what backward needs.
-    fn forward(&self, x: &In) -> Self::Cache;
+    /// Runs the forward pass and writes what backward needs into `cache`, in place.
+    ///
+    /// It must initialise all of `cache` (or panic). Writing in place, rather than returning the
+    /// cache, keeps the caches of deep trees from being copied once per level.
+    fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>);
     /// This node's output, from the input (for placeholders) or from the cache.
     fn value<'a>(&'a self, x: &'a In, cache: &'a Self::Cache) -> &'a Self::Out;
     /// Adds `dy` (the gradient of the result with respect to this node's output), carried

@@ -5,9 +5,10 @@
 //! node's cache; its type is the closure's own type, so there is no boxing and, after
 //! monomorphization, no indirection.
 
+use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{Diff, Ex, Expr};
+use crate::expr::{init, slot, Diff, Ex, Expr};
 use crate::Backprop;
 
 /// The node of a user operation (built by [`op`]).
@@ -62,10 +63,12 @@ where
 {
     type Cache = (A::Cache, Y, B);
     #[inline(always)]
-    fn forward(&self, x: &In) -> Self::Cache {
-        let ca = self.a.forward(x);
-        let (y, back) = (self.f)(self.a.value(x, &ca));
-        (ca, y, back)
+    fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
+        let ca = slot!(cache, 0);
+        self.a.forward(x, ca);
+        let (y, back) = (self.f)(self.a.value(x, init(ca)));
+        slot!(cache, 1).write(y);
+        slot!(cache, 2).write(back);
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Y {

@@ -21,9 +21,10 @@
 //! The node keeps its output; backward scales the incoming gradient in place (or adds straight
 //! into a placeholder's gradient), so a map costs no allocation in backward.
 
+use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{Diff, Ex, Expr};
+use crate::expr::{init, slot, Diff, Ex, Expr};
 use crate::{Scalar, Tensor};
 
 /// A scalar function with its derivative, applied elementwise by [`Map`].
@@ -305,11 +306,11 @@ where
 {
     type Cache = (A::Cache, A::Out);
     #[inline(always)]
-    fn forward(&self, x: &In) -> Self::Cache {
-        let ca = self.a.forward(x);
-        let mut y = self.a.value(x, &ca).clone();
+    fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
+        let ca = slot!(cache, 0);
+        self.a.forward(x, ca);
+        let y = slot!(cache, 1).write(self.a.value(x, init(ca)).clone());
         y.as_mut_slice().iter_mut().for_each(|v| *v = self.f.f(*v));
-        (ca, y)
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {

@@ -17,9 +17,10 @@ pub mod map;
 pub mod reduce;
 pub mod softmax;
 
+use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{send, Diff, Ex, Expr, MaxOf};
+use crate::expr::{init, send, slot, Diff, Ex, Expr, MaxOf};
 use crate::Backprop;
 
 /// An operation of one operand: forward and the vector-Jacobian product.
@@ -125,10 +126,10 @@ impl<Op: UnaryOp<A::Out>, A: Expr> Expr for Unary<Op, A> {
 impl<In, Op: UnaryOp<A::Out>, A: Diff<In>> Diff<In> for Unary<Op, A> {
     type Cache = (A::Cache, Op::Out);
     #[inline(always)]
-    fn forward(&self, x: &In) -> Self::Cache {
-        let ca = self.a.forward(x);
-        let y = self.op.forward(self.a.value(x, &ca));
-        (ca, y)
+    fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
+        let ca = slot!(cache, 0);
+        self.a.forward(x, ca);
+        slot!(cache, 1).write(self.op.forward(self.a.value(x, init(ca))));
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
@@ -159,11 +160,14 @@ where
 {
     type Cache = (A::Cache, B::Cache, Op::Out);
     #[inline(always)]
-    fn forward(&self, x: &In) -> Self::Cache {
-        let ca = self.a.forward(x);
-        let cb = self.b.forward(x);
-        let y = self.op.forward(self.a.value(x, &ca), self.b.value(x, &cb));
-        (ca, cb, y)
+    fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
+        let (ca, cb) = (slot!(cache, 0), slot!(cache, 1));
+        self.a.forward(x, ca);
+        self.b.forward(x, cb);
+        let y = self
+            .op
+            .forward(self.a.value(x, init(ca)), self.b.value(x, init(cb)));
+        slot!(cache, 2).write(y);
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
