@@ -12,6 +12,13 @@ use crate::{eval, value_and_grad, Scalar, Scalars};
 ///
 /// The error of one scalar is `|analytic - numeric| / max(1, |analytic|, |numeric|)`: absolute
 /// for small gradients, relative for large ones.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let r = check_grad(|(a, b)| a * b.exp(), &(2.0_f64, 0.5_f64), 1e-6);
+/// assert_eq!(r.checked, 2);
+/// assert!(r.max_error < 1e-8, "{r}");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradCheck {
     /// Largest error over all scalars of the input.

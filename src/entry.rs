@@ -10,6 +10,19 @@ use crate::expr::{with_forward, Diff, Ex, Input, Root, Z};
 use crate::Backprop;
 
 /// The placeholders a closure over `In` receives.
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::entry::Placeholders;
+/// // A reusable loss, written once for a (weights, bias) pair.
+/// fn loss(
+///     (w, b): Placeholders<(Vector<f64, U2>, f64)>,
+/// ) -> Ex<impl backprop::expr::Diff<(Vector<f64, U2>, f64), Out = f64>> {
+///     (w.sum() + b).powi(2)
+/// }
+/// let (dw, db) = grad(loss, &(Vector::from([1.0, 2.0]), 0.5));
+/// assert_eq!((dw, db), (Vector::filled(7.0), 7.0));
+/// ```
 pub type Placeholders<In> = <In as Input>::Ph<Root<Z>>;
 
 /// Evaluates the closure's expression at `x`: the value only, no cache and no backward work.

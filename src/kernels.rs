@@ -132,6 +132,14 @@ pub fn sum<T: Scalar>(a: &[T]) -> T {
 }
 
 /// Which operands of [`gemm`] are read transposed.
+///
+/// ```
+/// use backprop::kernels::{gemm, Transpose};
+/// let a = [1.0, 2.0]; // 1x2, read as its 2x1 transpose
+/// let mut c = [0.0; 4];
+/// gemm(2, 1, 2, &a, &a, 0.0, &mut c, Transpose::A);
+/// assert_eq!(c, [1.0, 2.0, 2.0, 4.0]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transpose {
     /// `c (+)= a b`

@@ -159,6 +159,7 @@ pub mod prelude {
     pub use typenum::consts::*;
 }
 
+/// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;

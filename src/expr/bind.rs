@@ -14,6 +14,12 @@ use super::{init, slot, Diff, Ex, Expr};
 use crate::Backprop;
 
 /// A bound expression and the body that reads it (built by [`Bind::then`]).
+///
+/// ```
+/// use backprop::prelude::*;
+/// // (x + 1)^2 + (x + 1), with x + 1 computed once
+/// assert_eq!(grad(|x| (x + 1.0).then(|u| u * u + u), &2.0_f64), 7.0);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Then<A, R> {
     bound: A,

@@ -179,6 +179,12 @@ pub struct Var<T, P>(PhantomData<fn() -> (T, P)>);
 
 impl<T, P> Var<T, P> {
     /// The placeholder (it holds no data).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let x = Ex(Var::<f64, Root<Z>>::new());
+    /// assert_eq!(eval(|_| x + 1.0, &2.0_f64), 3.0);
+    /// ```
     pub const fn new() -> Self {
         Var(PhantomData)
     }

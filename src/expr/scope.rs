@@ -12,10 +12,20 @@ use core::marker::PhantomData;
 use crate::Backprop;
 
 /// Depth zero: the top-level closure's scope.
+///
+/// ```
+/// use backprop::expr::{Depth, Z};
+/// assert_eq!(Z::N, 0);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Z;
 
 /// One scope deeper than `D`.
+///
+/// ```
+/// use backprop::expr::{Depth, S, Z};
+/// assert_eq!(<S<Z> as Depth>::N, 1);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct S<D>(PhantomData<D>);
 
@@ -46,6 +56,11 @@ impl<D: Depth> Depth for S<D> {
 }
 
 /// The larger of two depths.
+///
+/// ```
+/// use backprop::expr::{Depth, MaxOf, S, Z};
+/// assert_eq!(<MaxOf<S<S<Z>>, S<Z>> as Depth>::N, 2);
+/// ```
 pub type MaxOf<A, B> = <A as Depth>::Max<B>;
 
 /// The input of a `.then` closure: the bound value, tagged with its scope depth.
@@ -60,6 +75,11 @@ pub struct Scoped<D, T>(pub T, PhantomData<D>);
 
 impl<D, T> Scoped<D, T> {
     /// Wraps a value.
+    ///
+    /// ```
+    /// use backprop::expr::{Scoped, S, Z};
+    /// assert_eq!(Scoped::<S<Z>, f64>::new(1.5).0, 1.5);
+    /// ```
     pub fn new(value: T) -> Self {
         Scoped(value, PhantomData)
     }

@@ -12,6 +12,12 @@ use crate::expr::{init, slot, Diff, Ex, Expr};
 use crate::Backprop;
 
 /// The node of a user operation (built by [`op`]).
+///
+/// ```
+/// use backprop::prelude::*;
+/// let double = |x: &f64| (2.0 * x, |dy: &f64| 2.0 * dy);
+/// assert_eq!(value_and_grad(|x| op(x, double), &3.0_f64), (6.0, 2.0));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Op<F, A> {
     f: F,

@@ -108,6 +108,17 @@ zip_fns! {
 }
 
 /// An elementwise [`ZipFn`] as a [`BinaryOp`] over broadcast shapes.
+///
+/// ```
+/// use backprop::ops::elementwise::{Mul, Zip};
+/// use backprop::ops::BinaryOp;
+/// use backprop::prelude::*;
+/// let v = Vector::<f64, U2>::from([1.0, 2.0]);
+/// assert_eq!(Zip(Mul).forward(&3.0, &v), Vector::from([3.0, 6.0]));
+/// let mut gs = 0.0; // a broadcast scalar's gradient is the sum over the elements
+/// Zip(Mul).backward_a(&3.0, &v, &Vector::zeros(), &Vector::filled(1.0), &mut gs);
+/// assert_eq!(gs, 3.0);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Zip<F>(pub F);
 

@@ -18,6 +18,11 @@ use crate::ops::{apply2, Binary, BinaryOp};
 use crate::{kernels, Scalar, Tensor, Vector};
 
 /// Sum of squared differences.
+///
+/// ```
+/// use backprop::ops::{loss::SquaredError, BinaryOp};
+/// assert_eq!(SquaredError.forward(&3.0_f64, &1.0), 4.0);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SquaredError;
 
@@ -40,6 +45,11 @@ impl<X: Tensor> BinaryOp<X, X> for SquaredError {
 }
 
 /// Cross-entropy `-sum t ln p` of probabilities `p` against a target distribution `t`.
+///
+/// ```
+/// use backprop::ops::{loss::CrossEntropy, BinaryOp};
+/// assert_eq!(CrossEntropy.forward(&1.0_f64, &1.0), 0.0);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CrossEntropy;
 
@@ -66,6 +76,14 @@ impl<X: Tensor> BinaryOp<X, X> for CrossEntropy {
 }
 
 /// Cross-entropy of `softmax(z)` against `t`, from the logits `z`, fused and stable.
+///
+/// ```
+/// use backprop::ops::{loss::SoftmaxCrossEntropy, BinaryOp};
+/// use backprop::prelude::*;
+/// let z = Vector::<f64, U2>::from([0.0, 0.0]);
+/// let t = Vector::<f64, U2>::from([1.0, 0.0]);
+/// assert_eq!(SoftmaxCrossEntropy.forward(&z, &t), 2.0_f64.ln());
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SoftmaxCrossEntropy;
 

@@ -42,6 +42,12 @@ pub trait ElemFn<T>: Copy {
 }
 
 /// The node applying an [`ElemFn`] to every element of `A`'s output.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let v = Vector::<f64, U2>::from([0.0, 1.0]);
+/// assert_eq!(eval(|v| v.exp(), &v), Vector::from([1.0, 1.0_f64.exp()]));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Map<F, A> {
     f: F,
@@ -189,6 +195,11 @@ pub fn logistic<T: Scalar>(x: T) -> T {
 }
 
 /// Negation; derivative -1.
+///
+/// ```
+/// use backprop::prelude::*;
+/// assert_eq!(value_and_grad(|x| -x, &2.0_f64), (-2.0, -1.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Neg;
 
@@ -204,6 +215,11 @@ impl<T: Scalar> ElemFn<T> for Neg {
 }
 
 /// `x^n` for an integer `n`; derivative `n x^(n-1)`.
+///
+/// ```
+/// use backprop::ops::map::{ElemFn, Powi};
+/// assert_eq!((Powi(3).f(2.0_f64), Powi(3).df(2.0, 8.0)), (8.0, 12.0));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Powi(pub i32);
 
@@ -223,6 +239,12 @@ impl<T: Scalar> ElemFn<T> for Powi {
 
 /// A user's elementwise function: `f(x)` and `df(x, f(x))`, two closures (zero-sized when
 /// they capture nothing).
+///
+/// ```
+/// use backprop::ops::map::{ElemFn, UserFn};
+/// let sq = UserFn(|x: f64| x * x, |x: f64, _y: f64| 2.0 * x);
+/// assert_eq!((sq.f(3.0), sq.df(3.0, 9.0)), (9.0, 6.0));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct UserFn<F, D>(pub F, pub D);
 

@@ -68,6 +68,12 @@ pub trait BinaryOp<A, B>: Copy {
 }
 
 /// The node running a [`UnaryOp`] on expression `A`.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let v = Vector::<f64, U2>::from([1.0, 3.0]);
+/// assert_eq!(value_and_grad(|v| v.mean(), &v), (2.0, Vector::filled(0.5)));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Unary<Op, A> {
     op: Op,
@@ -75,6 +81,11 @@ pub struct Unary<Op, A> {
 }
 
 /// The node running a [`BinaryOp`] on expressions `A` and `B`.
+///
+/// ```
+/// use backprop::prelude::*;
+/// assert_eq!(grad(|(a, b)| a * b, &(2.0_f64, 3.0_f64)), (3.0, 2.0));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Binary<Op, A, B> {
     op: Op,
