@@ -85,22 +85,16 @@ impl Manual {
         }
     }
 
-    /// MNIST network: logistic, logistic, softmax cross-entropy. Returns the loss.
-    fn mnist_forward<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
+    /// Forward through the three layers: `act` on the hidden ones, none on the output, which is
+    /// left in `z3`.
+    fn forward<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
         &mut self,
         p: &P<I, H1, H2, O>,
         x: &[f64],
-        t: &[f64],
-    ) -> f64 {
-        let logistic = backprop::ops::map::logistic::<f64>;
-        Self::layer(p.0.as_slice(), p.1.as_slice(), x, &mut self.z1, logistic);
-        Self::layer(
-            p.2.as_slice(),
-            p.3.as_slice(),
-            &self.z1,
-            &mut self.z2,
-            logistic,
-        );
+        act: impl Fn(f64) -> f64 + Copy,
+    ) {
+        Self::layer(p.0.as_slice(), p.1.as_slice(), x, &mut self.z1, act);
+        Self::layer(p.2.as_slice(), p.3.as_slice(), &self.z1, &mut self.z2, act);
         Self::layer(
             p.4.as_slice(),
             p.5.as_slice(),
@@ -108,6 +102,46 @@ impl Manual {
             &mut self.z3,
             |v| v,
         );
+    }
+
+    /// Backward from the output gradient in `d3`; `dact(h)` is the activation's derivative
+    /// written in terms of its output.
+    fn backward<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
+        &mut self,
+        p: &P<I, H1, H2, O>,
+        x: &[f64],
+        g: &mut P<I, H1, H2, O>,
+        dact: impl Fn(f64) -> f64,
+    ) {
+        let (h1, h2, o) = (H1::USIZE, H2::USIZE, O::USIZE);
+        kernels::rank1_acc(g.4.as_mut_slice(), &self.d3, &self.z2);
+        kernels::add_assign(g.5.as_mut_slice(), &self.d3);
+        // dz2 = (W3^T dz3) * act'(z2)
+        self.d2.iter_mut().for_each(|d| *d = 0.0);
+        kernels::matvec_t_acc(p.4.as_slice(), o, h2, &self.d3, &mut self.d2);
+        for (d, &h) in self.d2.iter_mut().zip(&self.z2) {
+            *d *= dact(h);
+        }
+        kernels::rank1_acc(g.2.as_mut_slice(), &self.d2, &self.z1);
+        kernels::add_assign(g.3.as_mut_slice(), &self.d2);
+        // dz1 = (W2^T dz2) * act'(z1)
+        self.d1.iter_mut().for_each(|d| *d = 0.0);
+        kernels::matvec_t_acc(p.2.as_slice(), h2, h1, &self.d2, &mut self.d1);
+        for (d, &h) in self.d1.iter_mut().zip(&self.z1) {
+            *d *= dact(h);
+        }
+        kernels::rank1_acc(g.0.as_mut_slice(), &self.d1, x);
+        kernels::add_assign(g.1.as_mut_slice(), &self.d1);
+    }
+
+    /// MNIST network: logistic, logistic, softmax cross-entropy. Returns the loss.
+    fn mnist_forward<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
+        &mut self,
+        p: &P<I, H1, H2, O>,
+        x: &[f64],
+        t: &[f64],
+    ) -> f64 {
+        self.forward(p, x, backprop::ops::map::logistic::<f64>);
         let lse = backprop::ops::softmax::logsumexp(&self.z3);
         self.z3.iter().zip(t).map(|(&z, &ti)| ti * (lse - z)).sum()
     }
@@ -120,29 +154,11 @@ impl Manual {
         g: &mut P<I, H1, H2, O>,
     ) -> f64 {
         let loss = self.mnist_forward(p, x, t);
-        let (h1, h2, o) = (H1::USIZE, H2::USIZE, O::USIZE);
         // dz3 = softmax(z3) sum(t) - t
         self.d3.iter_mut().for_each(|d| *d = 0.0);
         backprop::ops::softmax::softmax_acc(&self.z3, t.iter().sum(), &mut self.d3);
         kernels::axpy(&mut self.d3, -1.0, t);
-        kernels::rank1_acc(g.4.as_mut_slice(), &self.d3, &self.z2);
-        kernels::add_assign(g.5.as_mut_slice(), &self.d3);
-        // dz2 = (W3^T dz3) * h2 (1 - h2)
-        self.d2.iter_mut().for_each(|d| *d = 0.0);
-        kernels::matvec_t_acc(p.4.as_slice(), o, h2, &self.d3, &mut self.d2);
-        for (d, &h) in self.d2.iter_mut().zip(&self.z2) {
-            *d *= h * (1.0 - h);
-        }
-        kernels::rank1_acc(g.2.as_mut_slice(), &self.d2, &self.z1);
-        kernels::add_assign(g.3.as_mut_slice(), &self.d2);
-        // dz1 = (W2^T dz2) * h1 (1 - h1)
-        self.d1.iter_mut().for_each(|d| *d = 0.0);
-        kernels::matvec_t_acc(p.2.as_slice(), h2, h1, &self.d2, &mut self.d1);
-        for (d, &h) in self.d1.iter_mut().zip(&self.z1) {
-            *d *= h * (1.0 - h);
-        }
-        kernels::rank1_acc(g.0.as_mut_slice(), &self.d1, x);
-        kernels::add_assign(g.1.as_mut_slice(), &self.d1);
+        self.backward(p, x, g, |h| h * (1.0 - h));
         loss
     }
 
@@ -154,43 +170,13 @@ impl Manual {
         t: &[f64],
         g: &mut P<I, H1, H2, O>,
     ) -> f64 {
-        let (h1, h2, o) = (H1::USIZE, H2::USIZE, O::USIZE);
-        Self::layer(p.0.as_slice(), p.1.as_slice(), x, &mut self.z1, f64::tanh);
-        Self::layer(
-            p.2.as_slice(),
-            p.3.as_slice(),
-            &self.z1,
-            &mut self.z2,
-            f64::tanh,
-        );
-        Self::layer(
-            p.4.as_slice(),
-            p.5.as_slice(),
-            &self.z2,
-            &mut self.z3,
-            |v| v,
-        );
+        self.forward(p, x, f64::tanh);
         let mut loss = 0.0;
         for ((d, &z), &ti) in self.d3.iter_mut().zip(&self.z3).zip(t) {
             loss += (z - ti) * (z - ti);
             *d = 2.0 * (z - ti);
         }
-        kernels::rank1_acc(g.4.as_mut_slice(), &self.d3, &self.z2);
-        kernels::add_assign(g.5.as_mut_slice(), &self.d3);
-        self.d2.iter_mut().for_each(|d| *d = 0.0);
-        kernels::matvec_t_acc(p.4.as_slice(), o, h2, &self.d3, &mut self.d2);
-        for (d, &h) in self.d2.iter_mut().zip(&self.z2) {
-            *d *= 1.0 - h * h;
-        }
-        kernels::rank1_acc(g.2.as_mut_slice(), &self.d2, &self.z1);
-        kernels::add_assign(g.3.as_mut_slice(), &self.d2);
-        self.d1.iter_mut().for_each(|d| *d = 0.0);
-        kernels::matvec_t_acc(p.2.as_slice(), h2, h1, &self.d2, &mut self.d1);
-        for (d, &h) in self.d1.iter_mut().zip(&self.z1) {
-            *d *= 1.0 - h * h;
-        }
-        kernels::rank1_acc(g.0.as_mut_slice(), &self.d1, x);
-        kernels::add_assign(g.1.as_mut_slice(), &self.d1);
+        self.backward(p, x, g, |h| 1.0 - h * h);
         loss
     }
 }

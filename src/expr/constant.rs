@@ -41,23 +41,32 @@ impl<T: Backprop> Expr for Const<'_, T> {
     const NEEDS_GRAD: bool = false;
 }
 
-impl<In, T: Backprop> Diff<In> for Const<'_, T> {
-    type Cache = ();
-    #[inline(always)]
-    fn forward(&self, _: &In, cache: &mut MaybeUninit<()>) {
-        cache.write(());
-    }
-    #[inline(always)]
-    fn value<'a>(&'a self, _: &'a In, _: &'a ()) -> &'a T {
-        self.0
-    }
-    #[inline(always)]
-    fn backward(&self, _: &In, _: &(), _: T, _: &mut In) {}
-    #[inline(always)]
-    fn eval<'a>(&'a self, _: &'a In) -> Cow<'a, T> {
-        Cow::Borrowed(self.0)
-    }
+/// The `Diff` impl of a node that reads no input and passes no gradient on; `$get` borrows its
+/// value from `self`.
+macro_rules! impl_constant_diff {
+    (impl<$($lt:lifetime,)? $t:ident: $bound:ident> $node:ty, |$s:ident| $get:expr) => {
+        impl<$($lt,)? In, $t: $bound> Diff<In> for $node {
+            type Cache = ();
+            #[inline(always)]
+            fn forward(&self, _: &In, cache: &mut MaybeUninit<()>) {
+                cache.write(());
+            }
+            #[inline(always)]
+            fn value<'a>(&'a self, _: &'a In, _: &'a ()) -> &'a $t {
+                let $s = self;
+                $get
+            }
+            #[inline(always)]
+            fn backward(&self, _: &In, _: &(), _: $t, _: &mut In) {}
+            #[inline(always)]
+            fn eval<'a>(&'a self, _: &'a In) -> Cow<'a, $t> {
+                let $s = self;
+                Cow::Borrowed($get)
+            }
+        }
+    };
 }
+impl_constant_diff!(impl<'c, T: Backprop> Const<'c, T>, |s| s.0);
 
 /// A scalar literal held by value: what `x * 2.0` and `2.0 * x` build.
 ///
@@ -74,20 +83,4 @@ impl<T: Scalar> Expr for Lit<T> {
     const NEEDS_GRAD: bool = false;
 }
 
-impl<In, T: Scalar> Diff<In> for Lit<T> {
-    type Cache = ();
-    #[inline(always)]
-    fn forward(&self, _: &In, cache: &mut MaybeUninit<()>) {
-        cache.write(());
-    }
-    #[inline(always)]
-    fn value<'a>(&'a self, _: &'a In, _: &'a ()) -> &'a T {
-        &self.0
-    }
-    #[inline(always)]
-    fn backward(&self, _: &In, _: &(), _: T, _: &mut In) {}
-    #[inline(always)]
-    fn eval<'a>(&'a self, _: &'a In) -> Cow<'a, T> {
-        Cow::Borrowed(&self.0)
-    }
-}
+impl_constant_diff!(impl<T: Scalar> Lit<T>, |s| &s.0);
