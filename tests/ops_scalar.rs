@@ -166,3 +166,41 @@ fn f32_works_like_f64() {
     let report = check_grad(|z| softmax_cross_entropy(z, constant(&t)), &z, 1e-2);
     assert!(report.passed(1e-3), "{report}");
 }
+
+#[test]
+fn every_elementwise_function_in_f32() {
+    // f32 central differences are only good to ~1e-3: this checks the ops are generic and right,
+    // the f64 tests above check them precisely.
+    let v = Vector::<f32, typenum::U4>::from([0.3, 0.9, 1.7, 2.4]);
+    let n = Vector::<f32, typenum::U4>::from([-1.3, -0.4, 0.5, 1.2]);
+    macro_rules! check32 {
+        ($x:expr, $($f:tt)+) => {{
+            let report = check_grad($($f)+, $x, 1e-2);
+            assert!(report.passed(2e-3), "{}: {report}", stringify!($($f)+));
+        }};
+    }
+    check32!(&n, |x| x.exp().sum());
+    check32!(&v, |x| x.ln().sum());
+    check32!(&n, |x| x.sin().sum());
+    check32!(&n, |x| x.cos().sum());
+    let small = Vector::<f32, typenum::U4>::from([-0.8, -0.3, 0.2, 0.7]);
+    check32!(&small, |x| x.tan().sum());
+    check32!(&n, |x| x.tanh().sum());
+    check32!(&v, |x| x.sqrt().sum());
+    check32!(&n, |x| x.abs().sum());
+    check32!(&n, |x| x.recip().sum());
+    check32!(&n, |x| x.logistic().sum());
+    check32!(&n, |x| x.relu().sum());
+    check32!(&n, |x| x.softplus().sum());
+    check32!(&n, |x| (-x).powi(3).sum());
+    check32!(&v, |x| x.powf(1.5).sum());
+    check32!(&(v.clone(), n.clone()), |(a, b)| (a * b
+        - a / (b * b + 1.0)
+        + 2.0 * a)
+        .dot(b));
+    check32!(&n, |x| x.softmax().dot(x)
+        + x.log_softmax().sum()
+        + x.logsumexp()
+        + x.norm()
+        + x.mean());
+}
