@@ -10,8 +10,8 @@
 
 use backprop::kernels;
 use backprop::prelude::*;
+use backprop::Dim;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use typenum::Unsigned;
 
 type P<I, H1, H2, O> = (
     Matrix<f64, H1, I>,
@@ -34,16 +34,16 @@ fn values(seed: u64, n: usize, scale: f64) -> Vec<f64> {
         .collect()
 }
 
-fn mat<R: Unsigned, C: Unsigned>(seed: u64) -> Matrix<f64, R, C> {
+fn mat<R: Dim, C: Dim>(seed: u64) -> Matrix<f64, R, C> {
     let scale = (1.0 / C::USIZE as f64).sqrt();
     Matrix::try_from_vec(values(seed, R::USIZE * C::USIZE, scale)).unwrap()
 }
 
-fn vec_<N: Unsigned>(seed: u64, scale: f64) -> Vector<f64, N> {
+fn vec_<N: Dim>(seed: u64, scale: f64) -> Vector<f64, N> {
     Vector::try_from_vec(values(seed, N::USIZE, scale)).unwrap()
 }
 
-fn params<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>() -> P<I, H1, H2, O> {
+fn params<I: Dim, H1: Dim, H2: Dim, O: Dim>() -> P<I, H1, H2, O> {
     (
         mat(1),
         vec_(2, 0.1),
@@ -87,7 +87,7 @@ impl Manual {
 
     /// Forward through the three layers: `act` on the hidden ones, none on the output, which is
     /// left in `z3`.
-    fn forward<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
+    fn forward<I: Dim, H1: Dim, H2: Dim, O: Dim>(
         &mut self,
         p: &P<I, H1, H2, O>,
         x: &[f64],
@@ -106,7 +106,7 @@ impl Manual {
 
     /// Backward from the output gradient in `d3`; `dact(h)` is the activation's derivative
     /// written in terms of its output.
-    fn backward<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
+    fn backward<I: Dim, H1: Dim, H2: Dim, O: Dim>(
         &mut self,
         p: &P<I, H1, H2, O>,
         x: &[f64],
@@ -135,7 +135,7 @@ impl Manual {
     }
 
     /// MNIST network: logistic, logistic, softmax cross-entropy. Returns the loss.
-    fn mnist_forward<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
+    fn mnist_forward<I: Dim, H1: Dim, H2: Dim, O: Dim>(
         &mut self,
         p: &P<I, H1, H2, O>,
         x: &[f64],
@@ -146,7 +146,7 @@ impl Manual {
         self.z3.iter().zip(t).map(|(&z, &ti)| ti * (lse - z)).sum()
     }
 
-    fn mnist_grad<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
+    fn mnist_grad<I: Dim, H1: Dim, H2: Dim, O: Dim>(
         &mut self,
         p: &P<I, H1, H2, O>,
         x: &[f64],
@@ -163,7 +163,7 @@ impl Manual {
     }
 
     /// Small network: tanh, tanh, squared error. Returns the loss.
-    fn small_grad<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
+    fn small_grad<I: Dim, H1: Dim, H2: Dim, O: Dim>(
         &mut self,
         p: &P<I, H1, H2, O>,
         x: &[f64],
@@ -219,10 +219,7 @@ fn static_small_grad(p: &Small, x: &Vector<f64, U2>, t: &Vector<f64, U1>, g: &mu
     )
 }
 
-fn assert_same<I: Unsigned, H1: Unsigned, H2: Unsigned, O: Unsigned>(
-    a: &P<I, H1, H2, O>,
-    b: &P<I, H1, H2, O>,
-) {
+fn assert_same<I: Dim, H1: Dim, H2: Dim, O: Dim>(a: &P<I, H1, H2, O>, b: &P<I, H1, H2, O>) {
     assert!(a.0.approx_eq(&b.0, 1e-12) && a.1.approx_eq(&b.1, 1e-12));
     assert!(a.2.approx_eq(&b.2, 1e-12) && a.3.approx_eq(&b.3, 1e-12));
     assert!(a.4.approx_eq(&b.4, 1e-12) && a.5.approx_eq(&b.5, 1e-12));

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
-use typenum::Unsigned;
+use crate::Dim;
 
 use crate::{Matrix, Scalar, Vector};
 
@@ -88,7 +88,7 @@ impl<T: Scalar> Scalars<T> for T {
 
 macro_rules! impl_tensor_algebra {
     ($ty:ident < $($d:ident),+ >) => {
-        impl<T: Scalar, $($d: Unsigned),+> Backprop for $ty<T, $($d),+> {
+        impl<T: Scalar, $($d: Dim),+> Backprop for $ty<T, $($d),+> {
             #[inline]
             fn zero_like(&self) -> Self {
                 Self::zeros()
@@ -102,7 +102,7 @@ macro_rules! impl_tensor_algebra {
                 Self::filled(T::one())
             }
         }
-        impl<T: Scalar, $($d: Unsigned),+> Scalars<T> for $ty<T, $($d),+> {
+        impl<T: Scalar, $($d: Dim),+> Scalars<T> for $ty<T, $($d),+> {
             fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
                 self.iter().for_each(|&x| f(x))
             }

@@ -126,15 +126,19 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod dims;
+pub mod docs;
 pub mod entry;
 pub mod expr;
 mod gradient;
 pub mod kernels;
 pub mod ops;
 mod scalar;
+pub mod shape;
 pub mod tensor;
 
 pub use check::{check_grad, GradCheck};
+pub use dims::Dim;
 pub use entry::{eval, grad, value_and_grad, value_and_grad_acc, vjp};
 pub use expr::{constant, Bind, Ex};
 pub use gradient::{Backprop, Scalars};
@@ -151,12 +155,12 @@ pub use tensor::{Matrix, ShapeError, Tensor, Vector, INLINE_LEN};
 /// assert_eq!(grad(|v| v.dot(v), &v), Vector::from([2.0, 4.0, 6.0]));
 /// ```
 pub mod prelude {
+    pub use crate::dims::*;
     pub use crate::expr::{Root, Var, Z};
     pub use crate::{
         check_grad, constant, cross_entropy, eval, grad, op, softmax_cross_entropy, squared_error,
         value_and_grad, value_and_grad_acc, vjp, Backprop, Bind, Ex, Matrix, Scalars, Vector,
     };
-    pub use typenum::consts::*;
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -94,7 +94,7 @@ fn user_elementwise_map() {
     let e = |x: Ex<Var<f64, Root<Z>>>| x.map(f64::exp, |_, y| y);
     check_unary("map exp", e, f64::exp, &[-3.0, 0.0, 2.0]);
     // On a vector, elementwise.
-    let v = vector::<typenum::U5>(1, -2.0, 2.0);
+    let v = vector::<U5>(1, -2.0, 2.0);
     assert_grad!(
         |v| v.map(|t| t.sin() * t, |t, _| t.cos() * t + t.sin()).sum(),
         &v
@@ -153,16 +153,16 @@ fn f32_works_like_f64() {
     let x = 0.5_f32;
     assert!((y - (x.sin() * x + x.exp())).abs() < 1e-6);
     assert!((g - (x.sin() + x * x.cos() + x.exp())).abs() < 1e-6);
-    let v = Vector::<f32, typenum::U3>::from([0.5, -1.0, 2.0]);
-    let m = Matrix::<f32, typenum::U2, typenum::U3>::from([[1.0, 0.0, 2.0], [0.5, 1.0, 0.0]]);
+    let v = Vector::<f32, U3>::from([0.5, -1.0, 2.0]);
+    let m = Matrix::<f32, U2, U3>::from([[1.0, 0.0, 2.0], [0.5, 1.0, 0.0]]);
     let report = check_grad(
         |(v, m)| m.matvec(v).logistic().sum() * v.norm(),
         &(v, m),
         1e-2,
     );
     assert!(report.passed(1e-3), "{report}");
-    let t = Vector::<f32, typenum::U2>::from([0.2, 0.8]);
-    let z = Vector::<f32, typenum::U2>::from([1.0, -3.0]);
+    let t = Vector::<f32, U2>::from([0.2, 0.8]);
+    let z = Vector::<f32, U2>::from([1.0, -3.0]);
     let report = check_grad(|z| softmax_cross_entropy(z, constant(&t)), &z, 1e-2);
     assert!(report.passed(1e-3), "{report}");
 }
@@ -171,8 +171,8 @@ fn f32_works_like_f64() {
 fn every_elementwise_function_in_f32() {
     // f32 central differences are only good to ~1e-3: this checks the ops are generic and right,
     // the f64 tests above check them precisely.
-    let v = Vector::<f32, typenum::U4>::from([0.3, 0.9, 1.7, 2.4]);
-    let n = Vector::<f32, typenum::U4>::from([-1.3, -0.4, 0.5, 1.2]);
+    let v = Vector::<f32, U4>::from([0.3, 0.9, 1.7, 2.4]);
+    let n = Vector::<f32, U4>::from([-1.3, -0.4, 0.5, 1.2]);
     macro_rules! check32 {
         ($x:expr, $($f:tt)+) => {{
             let report = check_grad($($f)+, $x, 1e-2);
@@ -183,7 +183,7 @@ fn every_elementwise_function_in_f32() {
     check32!(&v, |x| x.ln().sum());
     check32!(&n, |x| x.sin().sum());
     check32!(&n, |x| x.cos().sum());
-    let small = Vector::<f32, typenum::U4>::from([-0.8, -0.3, 0.2, 0.7]);
+    let small = Vector::<f32, U4>::from([-0.8, -0.3, 0.2, 0.7]);
     check32!(&small, |x| x.tan().sum());
     check32!(&n, |x| x.tanh().sum());
     check32!(&v, |x| x.sqrt().sum());

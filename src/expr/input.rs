@@ -9,7 +9,8 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use typenum::{Unsigned, U0, U1, U2, U3, U4, U5};
+use crate::dims::{U0, U1, U2, U3, U4, U5};
+use crate::Dim;
 
 use super::scope::{Depth, Scoped, S, Z};
 use super::{Diff, Ex, Expr};
@@ -202,7 +203,39 @@ impl<T: Backprop, P: Path> Expr for Var<T, P> {
     const NEEDS_GRAD: bool = true;
 }
 
-impl<In, T: Backprop, P: Locate<In, Target = T>> Diff<In> for Var<T, P> {
+/// A placeholder finds a value of its own type: it fails when a placeholder of an enclosing
+/// closure is used inside a `.then` closure, where it would read the wrong value.
+///
+/// ```
+/// use backprop::expr::SameScope;
+/// fn ok<A: SameScope<B>, B>() {}
+/// ok::<f64, f64>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a placeholder of an enclosing closure is used inside a `.then` closure",
+    label = "here it would read `{Self}` instead of its own `{T}`: pass it through the binding, as in `(u, x).then(|(u, x)| ...)`"
+)]
+pub trait SameScope<T> {
+    /// The value, as the placeholder's type (it is that type).
+    fn this(&self) -> &T;
+    /// The value, mutably.
+    fn this_mut(&mut self) -> &mut T;
+}
+impl<T> SameScope<T> for T {
+    #[inline(always)]
+    fn this(&self) -> &T {
+        self
+    }
+    #[inline(always)]
+    fn this_mut(&mut self) -> &mut T {
+        self
+    }
+}
+
+impl<In, T: Backprop, P: Locate<In>> Diff<In> for Var<T, P>
+where
+    P::Target: SameScope<T>,
+{
     type Cache = ();
     #[inline(always)]
     fn forward(&self, _: &In, cache: &mut MaybeUninit<()>) {
@@ -210,19 +243,19 @@ impl<In, T: Backprop, P: Locate<In, Target = T>> Diff<In> for Var<T, P> {
     }
     #[inline(always)]
     fn value<'a>(&'a self, x: &'a In, _: &'a ()) -> &'a T {
-        P::get(x)
+        P::get(x).this()
     }
     #[inline(always)]
     fn backward(&self, _: &In, _: &(), dy: T, dx: &mut In) {
-        P::get_mut(dx).accumulate(&dy);
+        P::get_mut(dx).this_mut().accumulate(&dy);
     }
     #[inline(always)]
     fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, T> {
-        Cow::Borrowed(P::get(x))
+        Cow::Borrowed(P::get(x).this())
     }
     #[inline(always)]
     fn grad_slot<'a>(&self, dx: &'a mut In) -> Option<&'a mut T> {
-        Some(P::get_mut(dx))
+        Some(P::get_mut(dx).this_mut())
     }
 }
 
@@ -251,7 +284,7 @@ impl<T: Scalar> Input for T {
     }
 }
 
-impl<T: Scalar, N: Unsigned + 'static> Input for Vector<T, N> {
+impl<T: Scalar, N: Dim> Input for Vector<T, N> {
     type Ph<P: Path> = Ex<Var<Self, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
@@ -259,7 +292,7 @@ impl<T: Scalar, N: Unsigned + 'static> Input for Vector<T, N> {
     }
 }
 
-impl<T: Scalar, R: Unsigned + 'static, C: Unsigned + 'static> Input for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim> Input for Matrix<T, R, C> {
     type Ph<P: Path> = Ex<Var<Self, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {

@@ -15,7 +15,7 @@ mod scope;
 
 pub use bind::{Bind, Then};
 pub use constant::{constant, Const, Lit};
-pub use input::{Field, Input, Locate, Path, Root, TupleField, Var};
+pub use input::{Field, Input, Locate, Path, Root, SameScope, TupleField, Var};
 pub use scope::{Depth, MaxOf, Scoped, S, Z};
 
 use core::mem::MaybeUninit;

@@ -2,10 +2,11 @@
 //!
 //! Forward: `Y_rc = M_rc + v_c`. Backward: `dM += dY`, `dv_c += sum_r dY_rc`.
 
-use typenum::Unsigned;
+use crate::Dim;
 
 use crate::expr::{Ex, Expr};
-use crate::ops::{apply2, Binary, BinaryOp};
+use crate::ops::{binary, Binary, BinaryOp};
+use crate::shape::AddRowShape;
 use crate::{kernels, Matrix, Scalar, Vector};
 
 /// `M + 1 v^T`: `v` added to every row of `M`.
@@ -21,9 +22,9 @@ use crate::{kernels, Matrix, Scalar, Vector};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AddRow;
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>> for AddRow {
+impl<T: Scalar, R: Dim, C: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Vector<T, C2>> for AddRow {
     type Out = Matrix<T, R, C>;
-    fn forward(&self, m: &Matrix<T, R, C>, v: &Vector<T, C>) -> Matrix<T, R, C> {
+    fn forward(&self, m: &Matrix<T, R, C>, v: &Vector<T, C2>) -> Matrix<T, R, C> {
         let mut y = m.clone();
         for row in y.as_mut_slice().chunks_exact_mut(C::USIZE.max(1)) {
             kernels::add_assign(row, v.as_slice());
@@ -33,7 +34,7 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>
     fn backward_a(
         &self,
         _: &Matrix<T, R, C>,
-        _: &Vector<T, C>,
+        _: &Vector<T, C2>,
         _: &Matrix<T, R, C>,
         dy: &Matrix<T, R, C>,
         gm: &mut Matrix<T, R, C>,
@@ -43,10 +44,10 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>
     fn backward_b(
         &self,
         _: &Matrix<T, R, C>,
-        _: &Vector<T, C>,
+        _: &Vector<T, C2>,
         _: &Matrix<T, R, C>,
         dy: &Matrix<T, R, C>,
-        gv: &mut Vector<T, C>,
+        gv: &mut Vector<T, C2>,
     ) {
         for r in 0..R::USIZE {
             kernels::add_assign(gv.as_mut_slice(), dy.row(r));
@@ -63,11 +64,17 @@ impl<A: Expr> Ex<A> {
     /// let v = Vector::<f64, U2>::from([1.0, 2.0]);
     /// assert_eq!(eval(|m| m.add_row(constant(&v)), &m), Matrix::from([[1.0, 2.0], [1.0, 2.0]]));
     /// ```
+    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn add_row<B: Expr>(self, v: Ex<B>) -> Ex<Binary<AddRow, A, B>>
+    pub fn add_row<B: Expr>(
+        self,
+        v: Ex<B>,
+    ) -> Ex<<A::Out as AddRowShape<B::Out>>::Checked<Binary<AddRow, A, B>>>
     where
-        AddRow: BinaryOp<A::Out, B::Out>,
+        A::Out: AddRowShape<B::Out>,
     {
-        apply2(AddRow, self, v)
+        Ex(<A::Out as AddRowShape<B::Out>>::check(
+            binary(AddRow, self, v).0,
+        ))
     }
 }

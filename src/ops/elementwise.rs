@@ -14,11 +14,13 @@
 //! a matrix by a scalar expression is `s * v`.
 
 use crate::expr::{Ex, Expr, Lit};
-use crate::ops::{apply2, Binary, BinaryOp};
-use crate::{Matrix, Scalar, Tensor, Vector};
-use typenum::Unsigned;
+use crate::ops::{binary, Binary, BinaryOp};
+use crate::shape::ElementwiseShape;
+use crate::{Dim, Matrix, Scalar, Tensor, Vector};
 
-/// Which shapes combine elementwise, and the shape of the result.
+/// The shape of an elementwise result: the non-scalar operand's (the left one's when both are
+/// tensors), defined for every pair of tensors. This trait checks no rule ([`ElementwiseShape`] does, where the operation is
+/// written), so an ill-shaped sum is reported once.
 ///
 /// ```
 /// use backprop::prelude::*;
@@ -26,10 +28,6 @@ use typenum::Unsigned;
 /// let y = eval(|(s, v)| s * v + v, &(3.0_f64, v));
 /// assert_eq!(y, Vector::from([4.0, 8.0]));
 /// ```
-#[diagnostic::on_unimplemented(
-    message = "shape mismatch: `{Self}` and `{Rhs}` cannot be combined elementwise",
-    label = "elementwise operands must have the same shape, or one must be a scalar"
-)]
 pub trait Broadcast<Rhs>: Tensor {
     /// The shape of the result.
     type Output: Tensor<Elem = Self::Elem>;
@@ -38,22 +36,32 @@ pub trait Broadcast<Rhs>: Tensor {
 impl<T: Scalar> Broadcast<T> for T {
     type Output = T;
 }
-
-macro_rules! impl_broadcast {
-    ($ty:ident < $($d:ident),+ >) => {
-        impl<T: Scalar, $($d: Unsigned),+> Broadcast<$ty<T, $($d),+>> for T {
-            type Output = $ty<T, $($d),+>;
-        }
-        impl<T: Scalar, $($d: Unsigned),+> Broadcast<T> for $ty<T, $($d),+> {
-            type Output = Self;
-        }
-        impl<T: Scalar, $($d: Unsigned),+> Broadcast<Self> for $ty<T, $($d),+> {
-            type Output = Self;
-        }
-    };
+impl<T: Scalar, N: Dim> Broadcast<Vector<T, N>> for T {
+    type Output = Vector<T, N>;
 }
-impl_broadcast!(Vector<N>);
-impl_broadcast!(Matrix<R, C>);
+impl<T: Scalar, N: Dim> Broadcast<T> for Vector<T, N> {
+    type Output = Self;
+}
+impl<T: Scalar, N: Dim, M: Dim> Broadcast<Vector<T, M>> for Vector<T, N> {
+    type Output = Self;
+}
+impl<T: Scalar, R: Dim, C: Dim> Broadcast<Matrix<T, R, C>> for T {
+    type Output = Matrix<T, R, C>;
+}
+impl<T: Scalar, R: Dim, C: Dim> Broadcast<T> for Matrix<T, R, C> {
+    type Output = Self;
+}
+impl<T: Scalar, R: Dim, C: Dim, R2: Dim, C2: Dim> Broadcast<Matrix<T, R2, C2>> for Matrix<T, R, C> {
+    type Output = Self;
+}
+// Never allowed by `ElementwiseShape`; defined so that the node of a rejected `v + m` still has a
+// type and the rejection is reported once.
+impl<T: Scalar, N: Dim, R: Dim, C: Dim> Broadcast<Matrix<T, R, C>> for Vector<T, N> {
+    type Output = Self;
+}
+impl<T: Scalar, N: Dim, R: Dim, C: Dim> Broadcast<Vector<T, N>> for Matrix<T, R, C> {
+    type Output = Self;
+}
 
 /// A scalar function of two arguments with its partial derivatives.
 ///
@@ -217,36 +225,34 @@ impl<A: Expr> Ex<A> {
     /// use backprop::prelude::*;
     /// assert_eq!(value_and_grad(|x| x.powf(0.5), &4.0_f64), (2.0, 0.25));
     /// ```
+    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn powf<P: IntoEx>(self, exponent: P) -> Ex<Binary<Zip<Pow>, A, P::Node>>
+    pub fn powf<P: IntoEx>(
+        self,
+        exponent: P,
+    ) -> Ex<
+        <A::Out as ElementwiseShape<<P::Node as Expr>::Out>>::Checked<Binary<Zip<Pow>, A, P::Node>>,
+    >
     where
-        Zip<Pow>: BinaryOp<A::Out, <P::Node as Expr>::Out>,
+        A::Out: ElementwiseShape<<P::Node as Expr>::Out>,
     {
-        apply2(Zip(Pow), self, exponent.into_ex())
+        let node = binary(Zip(Pow), self, exponent.into_ex()).0;
+        Ex(<A::Out as ElementwiseShape<<P::Node as Expr>::Out>>::check(
+            node,
+        ))
     }
 }
 
 macro_rules! impl_operator {
     ($($trait:ident $method:ident $f:ident),+) => {$(
-        impl<A: Expr, B: Expr> core::ops::$trait<Ex<B>> for Ex<A>
+        impl<A: Expr, R: IntoEx> core::ops::$trait<R> for Ex<A>
         where
-            Zip<$f>: BinaryOp<A::Out, B::Out>,
+            A::Out: ElementwiseShape<<R::Node as Expr>::Out>,
         {
-            type Output = Ex<Binary<Zip<$f>, A, B>>;
+            type Output = Ex<Binary<Zip<$f>, A, R::Node>>;
             #[inline(always)]
-            fn $method(self, rhs: Ex<B>) -> Self::Output {
-                apply2(Zip($f), self, rhs)
-            }
-        }
-
-        impl<A: Expr, T: Scalar> core::ops::$trait<T> for Ex<A>
-        where
-            Zip<$f>: BinaryOp<A::Out, T>,
-        {
-            type Output = Ex<Binary<Zip<$f>, A, Lit<T>>>;
-            #[inline(always)]
-            fn $method(self, rhs: T) -> Self::Output {
-                apply2(Zip($f), self, Ex(Lit(rhs)))
+            fn $method(self, rhs: R) -> Self::Output {
+                binary(Zip($f), self, rhs.into_ex())
             }
         }
 
@@ -256,12 +262,12 @@ macro_rules! impl_operator {
     (@left $trait:ident $method:ident $f:ident $t:ty) => {
         impl<B: Expr> core::ops::$trait<Ex<B>> for $t
         where
-            Zip<$f>: BinaryOp<$t, B::Out>,
+            $t: ElementwiseShape<B::Out>,
         {
             type Output = Ex<Binary<Zip<$f>, Lit<$t>, B>>;
             #[inline(always)]
             fn $method(self, rhs: Ex<B>) -> Self::Output {
-                apply2(Zip($f), Ex(Lit(self)), rhs)
+                binary(Zip($f), Ex(Lit(self)), rhs)
             }
         }
     };

@@ -13,11 +13,12 @@
 //! All of them run the slice kernels in [`crate::kernels`]; a weight gradient is written
 //! straight into the input gradient as a rank-1 update (no temporary matrix).
 
-use typenum::Unsigned;
+use crate::Dim;
 
 use crate::expr::{Ex, Expr};
 use crate::kernels::{self, Transpose as Tr};
-use crate::ops::{apply2, Binary, BinaryOp, Unary, UnaryOp};
+use crate::ops::{binary, unary, Binary, BinaryOp, Unary, UnaryOp};
+use crate::shape::{DotShape, MatMulShape, MatVecShape, MatrixShape, OuterShape, TraceShape};
 use crate::{Matrix, Scalar, Vector};
 
 /// Matrix-vector product `W v`.
@@ -31,10 +32,10 @@ use crate::{Matrix, Scalar, Vector};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MatVec;
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>> for MatVec {
+impl<T: Scalar, R: Dim, C: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Vector<T, C2>> for MatVec {
     type Out = Vector<T, R>;
     #[inline(always)]
-    fn forward(&self, w: &Matrix<T, R, C>, v: &Vector<T, C>) -> Vector<T, R> {
+    fn forward(&self, w: &Matrix<T, R, C>, v: &Vector<T, C2>) -> Vector<T, R> {
         let mut y = Vector::zeros();
         kernels::matvec(
             w.as_slice(),
@@ -49,7 +50,7 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>
     fn backward_a(
         &self,
         _: &Matrix<T, R, C>,
-        v: &Vector<T, C>,
+        v: &Vector<T, C2>,
         _: &Vector<T, R>,
         dy: &Vector<T, R>,
         gw: &mut Matrix<T, R, C>,
@@ -60,10 +61,10 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>
     fn backward_b(
         &self,
         w: &Matrix<T, R, C>,
-        _: &Vector<T, C>,
+        _: &Vector<T, C2>,
         _: &Vector<T, R>,
         dy: &Vector<T, R>,
-        gv: &mut Vector<T, C>,
+        gv: &mut Vector<T, C2>,
     ) {
         kernels::matvec_t_acc(
             w.as_slice(),
@@ -86,11 +87,11 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, C>, Vector<T, C>
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MatMul;
 
-impl<T: Scalar, R: Unsigned, K: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, K>, Matrix<T, K, C>>
+impl<T: Scalar, R: Dim, K: Dim, K2: Dim, C: Dim> BinaryOp<Matrix<T, R, K>, Matrix<T, K2, C>>
     for MatMul
 {
     type Out = Matrix<T, R, C>;
-    fn forward(&self, a: &Matrix<T, R, K>, b: &Matrix<T, K, C>) -> Matrix<T, R, C> {
+    fn forward(&self, a: &Matrix<T, R, K>, b: &Matrix<T, K2, C>) -> Matrix<T, R, C> {
         let mut y = Matrix::zeros();
         let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
         kernels::gemm(
@@ -108,7 +109,7 @@ impl<T: Scalar, R: Unsigned, K: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, K>,
     fn backward_a(
         &self,
         _: &Matrix<T, R, K>,
-        b: &Matrix<T, K, C>,
+        b: &Matrix<T, K2, C>,
         _: &Matrix<T, R, C>,
         dy: &Matrix<T, R, C>,
         ga: &mut Matrix<T, R, K>,
@@ -128,10 +129,10 @@ impl<T: Scalar, R: Unsigned, K: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, K>,
     fn backward_b(
         &self,
         a: &Matrix<T, R, K>,
-        _: &Matrix<T, K, C>,
+        _: &Matrix<T, K2, C>,
         _: &Matrix<T, R, C>,
         dy: &Matrix<T, R, C>,
-        gb: &mut Matrix<T, K, C>,
+        gb: &mut Matrix<T, K2, C>,
     ) {
         let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
         kernels::gemm(
@@ -158,7 +159,7 @@ impl<T: Scalar, R: Unsigned, K: Unsigned, C: Unsigned> BinaryOp<Matrix<T, R, K>,
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Outer;
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Vector<T, R>, Vector<T, C>> for Outer {
+impl<T: Scalar, R: Dim, C: Dim> BinaryOp<Vector<T, R>, Vector<T, C>> for Outer {
     type Out = Matrix<T, R, C>;
     fn forward(&self, a: &Vector<T, R>, b: &Vector<T, C>) -> Matrix<T, R, C> {
         let mut y = Matrix::zeros();
@@ -205,18 +206,18 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> BinaryOp<Vector<T, R>, Vector<T, C>> f
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Dot;
 
-impl<T: Scalar, N: Unsigned> BinaryOp<Vector<T, N>, Vector<T, N>> for Dot {
+impl<T: Scalar, N: Dim, M: Dim> BinaryOp<Vector<T, N>, Vector<T, M>> for Dot {
     type Out = T;
     #[inline(always)]
-    fn forward(&self, a: &Vector<T, N>, b: &Vector<T, N>) -> T {
+    fn forward(&self, a: &Vector<T, N>, b: &Vector<T, M>) -> T {
         kernels::dot(a.as_slice(), b.as_slice())
     }
     #[inline(always)]
-    fn backward_a(&self, _: &Vector<T, N>, b: &Vector<T, N>, _: &T, dy: &T, ga: &mut Vector<T, N>) {
+    fn backward_a(&self, _: &Vector<T, N>, b: &Vector<T, M>, _: &T, dy: &T, ga: &mut Vector<T, N>) {
         kernels::axpy(ga.as_mut_slice(), *dy, b.as_slice());
     }
     #[inline(always)]
-    fn backward_b(&self, a: &Vector<T, N>, _: &Vector<T, N>, _: &T, dy: &T, gb: &mut Vector<T, N>) {
+    fn backward_b(&self, a: &Vector<T, N>, _: &Vector<T, M>, _: &T, dy: &T, gb: &mut Vector<T, M>) {
         kernels::axpy(gb.as_mut_slice(), *dy, a.as_slice());
     }
 }
@@ -231,7 +232,7 @@ impl<T: Scalar, N: Unsigned> BinaryOp<Vector<T, N>, Vector<T, N>> for Dot {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Transpose;
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for Transpose {
+impl<T: Scalar, R: Dim, C: Dim> UnaryOp<Matrix<T, R, C>> for Transpose {
     type Out = Matrix<T, C, R>;
     fn forward(&self, a: &Matrix<T, R, C>) -> Matrix<T, C, R> {
         a.transpose()
@@ -252,6 +253,18 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for Transpose
     }
 }
 
+// A vector as an N x 1 column, so that the node of a rejected `v.transpose()` still has a type
+// and the rejection (by `MatrixShape`) is reported once. The same for `Trace`, `RowSums`, `ColSums`.
+impl<T: Scalar, N: Dim> UnaryOp<Vector<T, N>> for Transpose {
+    type Out = Matrix<T, crate::dims::U1, N>;
+    fn forward(&self, a: &Vector<T, N>) -> Self::Out {
+        Matrix::from_fn(|_, c| a[c])
+    }
+    fn backward(&self, _: &Vector<T, N>, _: &Self::Out, dy: &Self::Out, ga: &mut Vector<T, N>) {
+        kernels::add_assign(ga.as_mut_slice(), dy.as_slice());
+    }
+}
+
 /// Trace (sum of the diagonal) of a square matrix.
 ///
 /// ```
@@ -262,14 +275,26 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for Transpose
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Trace;
 
-impl<T: Scalar, N: Unsigned> UnaryOp<Matrix<T, N, N>> for Trace {
+impl<T: Scalar, R: Dim, C: Dim> UnaryOp<Matrix<T, R, C>> for Trace {
     type Out = T;
-    fn forward(&self, a: &Matrix<T, N, N>) -> T {
-        (0..N::USIZE).map(|i| a[(i, i)]).sum()
+    fn forward(&self, a: &Matrix<T, R, C>) -> T {
+        (0..R::USIZE.min(C::USIZE)).map(|i| a[(i, i)]).sum()
     }
-    fn backward(&self, _: &Matrix<T, N, N>, _: &T, dy: &T, ga: &mut Matrix<T, N, N>) {
-        for i in 0..N::USIZE {
+    fn backward(&self, _: &Matrix<T, R, C>, _: &T, dy: &T, ga: &mut Matrix<T, R, C>) {
+        for i in 0..R::USIZE.min(C::USIZE) {
             ga[(i, i)] += *dy;
+        }
+    }
+}
+
+impl<T: Scalar, N: Dim> UnaryOp<Vector<T, N>> for Trace {
+    type Out = T;
+    fn forward(&self, a: &Vector<T, N>) -> T {
+        a.get(0).unwrap_or_else(T::zero)
+    }
+    fn backward(&self, _: &Vector<T, N>, _: &T, dy: &T, ga: &mut Vector<T, N>) {
+        if let Some(g) = ga.as_mut_slice().first_mut() {
+            *g += *dy;
         }
     }
 }
@@ -284,12 +309,18 @@ impl<A: Expr> Ex<A> {
     /// let dm = grad(|m| m.matvec(constant(&v)).sum(), &m);
     /// assert_eq!(dm, Matrix::from([[3.0, 4.0]]));
     /// ```
+    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn matvec<B: Expr>(self, v: Ex<B>) -> Ex<Binary<MatVec, A, B>>
+    pub fn matvec<B: Expr>(
+        self,
+        v: Ex<B>,
+    ) -> Ex<<A::Out as MatVecShape<B::Out>>::Checked<Binary<MatVec, A, B>>>
     where
-        MatVec: BinaryOp<A::Out, B::Out>,
+        A::Out: MatVecShape<B::Out>,
     {
-        apply2(MatVec, self, v)
+        Ex(<A::Out as MatVecShape<B::Out>>::check(
+            binary(MatVec, self, v).0,
+        ))
     }
 
     /// Matrix product: `self` is `R x K`, `rhs` is `K x C`.
@@ -300,12 +331,18 @@ impl<A: Expr> Ex<A> {
     /// let (da, _) = grad(|(a, b)| a.matmul(b).sum(), &(a.clone(), a));
     /// assert_eq!(da, Matrix::filled(1.0));
     /// ```
+    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn matmul<B: Expr>(self, rhs: Ex<B>) -> Ex<Binary<MatMul, A, B>>
+    pub fn matmul<B: Expr>(
+        self,
+        rhs: Ex<B>,
+    ) -> Ex<<A::Out as MatMulShape<B::Out>>::Checked<Binary<MatMul, A, B>>>
     where
-        MatMul: BinaryOp<A::Out, B::Out>,
+        A::Out: MatMulShape<B::Out>,
     {
-        apply2(MatMul, self, rhs)
+        Ex(<A::Out as MatMulShape<B::Out>>::check(
+            binary(MatMul, self, rhs).0,
+        ))
     }
 
     /// Outer product of two vectors.
@@ -315,12 +352,18 @@ impl<A: Expr> Ex<A> {
     /// let a = Vector::<f64, U2>::from([1.0, 2.0]);
     /// assert_eq!(grad(|a| a.outer(a).sum(), &a), Vector::from([6.0, 6.0]));
     /// ```
+    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn outer<B: Expr>(self, rhs: Ex<B>) -> Ex<Binary<Outer, A, B>>
+    pub fn outer<B: Expr>(
+        self,
+        rhs: Ex<B>,
+    ) -> Ex<<A::Out as OuterShape<B::Out>>::Checked<Binary<Outer, A, B>>>
     where
-        Outer: BinaryOp<A::Out, B::Out>,
+        A::Out: OuterShape<B::Out>,
     {
-        apply2(Outer, self, rhs)
+        Ex(<A::Out as OuterShape<B::Out>>::check(
+            binary(Outer, self, rhs).0,
+        ))
     }
 
     /// Dot product of two vectors of the same length.
@@ -330,12 +373,18 @@ impl<A: Expr> Ex<A> {
     /// let v = Vector::<f64, U3>::from([1.0, 2.0, 3.0]);
     /// assert_eq!(eval(|v| v.dot(v), &v), 14.0);
     /// ```
+    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn dot<B: Expr>(self, rhs: Ex<B>) -> Ex<Binary<Dot, A, B>>
+    pub fn dot<B: Expr>(
+        self,
+        rhs: Ex<B>,
+    ) -> Ex<<A::Out as DotShape<B::Out>>::Checked<Binary<Dot, A, B>>>
     where
-        Dot: BinaryOp<A::Out, B::Out>,
+        A::Out: DotShape<B::Out>,
     {
-        apply2(Dot, self, rhs)
+        Ex(<A::Out as DotShape<B::Out>>::check(
+            binary(Dot, self, rhs).0,
+        ))
     }
 
     /// Transpose of a matrix.
@@ -350,9 +399,10 @@ impl<A: Expr> Ex<A> {
     #[inline(always)]
     pub fn transpose(self) -> Ex<Unary<Transpose, A>>
     where
+        A::Out: MatrixShape,
         Transpose: UnaryOp<A::Out>,
     {
-        self.apply(Transpose)
+        unary(Transpose, self)
     }
 
     /// Trace of a square matrix.
@@ -364,8 +414,9 @@ impl<A: Expr> Ex<A> {
     #[inline(always)]
     pub fn trace(self) -> Ex<Unary<Trace, A>>
     where
+        A::Out: TraceShape,
         Trace: UnaryOp<A::Out>,
     {
-        self.apply(Trace)
+        unary(Trace, self)
     }
 }

@@ -10,12 +10,12 @@
 //! exact for logits near +-1000 where the unfused version overflows.
 
 use num_traits::Float;
-use typenum::Unsigned;
 
 use crate::expr::{Ex, Expr};
 use crate::ops::softmax::{shifted_sum, softmax_acc};
-use crate::ops::{apply2, Binary, BinaryOp};
-use crate::{kernels, Scalar, Tensor, Vector};
+use crate::ops::{binary, Binary, BinaryOp};
+use crate::shape::{LossShape, VectorLossShape};
+use crate::{kernels, Scalar, Tensor};
 
 /// Sum of squared differences.
 ///
@@ -26,21 +26,24 @@ use crate::{kernels, Scalar, Tensor, Vector};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SquaredError;
 
-impl<X: Tensor> BinaryOp<X, X> for SquaredError {
+impl<X: Tensor, Y: Tensor<Elem = X::Elem>> BinaryOp<X, Y> for SquaredError {
     type Out = X::Elem;
-    fn forward(&self, a: &X, b: &X) -> X::Elem {
+    fn forward(&self, a: &X, b: &Y) -> X::Elem {
         let (a, b) = (a.as_slice(), b.as_slice());
         a.iter().zip(b).map(|(&x, &y)| (x - y) * (x - y)).sum()
     }
-    fn backward_a(&self, a: &X, b: &X, _: &X::Elem, dy: &X::Elem, ga: &mut X) {
-        let two_dy = *dy + *dy;
-        let (a, b) = (a.as_slice(), b.as_slice());
-        for ((g, &x), &y) in ga.as_mut_slice().iter_mut().zip(a).zip(b) {
-            *g += two_dy * (x - y);
-        }
+    fn backward_a(&self, a: &X, b: &Y, _: &X::Elem, dy: &X::Elem, ga: &mut X) {
+        squared_error_grad(ga.as_mut_slice(), *dy + *dy, a.as_slice(), b.as_slice());
     }
-    fn backward_b(&self, a: &X, b: &X, y: &X::Elem, dy: &X::Elem, gb: &mut X) {
-        self.backward_a(b, a, y, dy, gb)
+    fn backward_b(&self, a: &X, b: &Y, _: &X::Elem, dy: &X::Elem, gb: &mut Y) {
+        squared_error_grad(gb.as_mut_slice(), *dy + *dy, b.as_slice(), a.as_slice());
+    }
+}
+
+/// `g += two_dy (a - b)`.
+fn squared_error_grad<T: Scalar>(g: &mut [T], two_dy: T, a: &[T], b: &[T]) {
+    for ((g, &x), &y) in g.iter_mut().zip(a).zip(b) {
+        *g += two_dy * (x - y);
     }
 }
 
@@ -53,22 +56,22 @@ impl<X: Tensor> BinaryOp<X, X> for SquaredError {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CrossEntropy;
 
-impl<X: Tensor> BinaryOp<X, X> for CrossEntropy {
+impl<X: Tensor, Y: Tensor<Elem = X::Elem>> BinaryOp<X, Y> for CrossEntropy {
     type Out = X::Elem;
-    fn forward(&self, p: &X, t: &X) -> X::Elem {
+    fn forward(&self, p: &X, t: &Y) -> X::Elem {
         let (p, t) = (p.as_slice(), t.as_slice());
         -p.iter()
             .zip(t)
             .map(|(&pi, &ti)| ti * pi.ln())
             .sum::<X::Elem>()
     }
-    fn backward_a(&self, p: &X, t: &X, _: &X::Elem, dy: &X::Elem, gp: &mut X) {
+    fn backward_a(&self, p: &X, t: &Y, _: &X::Elem, dy: &X::Elem, gp: &mut X) {
         let (p, t) = (p.as_slice(), t.as_slice());
         for ((g, &pi), &ti) in gp.as_mut_slice().iter_mut().zip(p).zip(t) {
             *g -= *dy * ti / pi;
         }
     }
-    fn backward_b(&self, p: &X, _: &X, _: &X::Elem, dy: &X::Elem, gt: &mut X) {
+    fn backward_b(&self, p: &X, _: &Y, _: &X::Elem, dy: &X::Elem, gt: &mut Y) {
         for (g, &pi) in gt.as_mut_slice().iter_mut().zip(p.as_slice()) {
             *g -= *dy * pi.ln();
         }
@@ -87,25 +90,26 @@ impl<X: Tensor> BinaryOp<X, X> for CrossEntropy {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SoftmaxCrossEntropy;
 
-impl<T: Scalar, N: Unsigned> BinaryOp<Vector<T, N>, Vector<T, N>> for SoftmaxCrossEntropy {
-    type Out = T;
-    fn forward(&self, z: &Vector<T, N>, t: &Vector<T, N>) -> T {
+impl<X: Tensor, Y: Tensor<Elem = X::Elem>> BinaryOp<X, Y> for SoftmaxCrossEntropy {
+    type Out = X::Elem;
+    fn forward(&self, z: &X, t: &Y) -> X::Elem {
         let (m, s) = shifted_sum(z.as_slice());
         let ln_s = s.ln();
+        let (z, t) = (z.as_slice(), t.as_slice());
         z.iter()
-            .zip(t.iter())
+            .zip(t)
             .map(|(&zi, &ti)| ti * ((m - zi) + ln_s))
             .sum()
     }
-    fn backward_a(&self, z: &Vector<T, N>, t: &Vector<T, N>, _: &T, dy: &T, gz: &mut Vector<T, N>) {
+    fn backward_a(&self, z: &X, t: &Y, _: &X::Elem, dy: &X::Elem, gz: &mut X) {
         let total = kernels::sum(t.as_slice());
         softmax_acc(z.as_slice(), *dy * total, gz.as_mut_slice());
         kernels::axpy(gz.as_mut_slice(), -*dy, t.as_slice());
     }
-    fn backward_b(&self, z: &Vector<T, N>, _: &Vector<T, N>, _: &T, dy: &T, gt: &mut Vector<T, N>) {
+    fn backward_b(&self, z: &X, _: &Y, _: &X::Elem, dy: &X::Elem, gt: &mut Y) {
         let (m, s) = shifted_sum(z.as_slice());
         let ln_s = s.ln();
-        for (g, &zi) in gt.iter_mut().zip(z.iter()) {
+        for (g, &zi) in gt.as_mut_slice().iter_mut().zip(z.as_slice()) {
             *g += *dy * ((m - zi) + ln_s);
         }
     }
@@ -121,9 +125,9 @@ impl<T: Scalar, N: Unsigned> BinaryOp<Vector<T, N>, Vector<T, N>> for SoftmaxCro
 /// ```
 pub fn squared_error<A: Expr, B: Expr>(a: Ex<A>, b: Ex<B>) -> Ex<Binary<SquaredError, A, B>>
 where
-    SquaredError: BinaryOp<A::Out, B::Out>,
+    A::Out: LossShape<B::Out>,
 {
-    apply2(SquaredError, a, b)
+    binary(SquaredError, a, b)
 }
 
 /// Cross-entropy `-sum t ln p` of probabilities `p` against target `t` (same shape).
@@ -137,9 +141,9 @@ where
 /// ```
 pub fn cross_entropy<A: Expr, B: Expr>(p: Ex<A>, t: Ex<B>) -> Ex<Binary<CrossEntropy, A, B>>
 where
-    CrossEntropy: BinaryOp<A::Out, B::Out>,
+    A::Out: LossShape<B::Out>,
 {
-    apply2(CrossEntropy, p, t)
+    binary(CrossEntropy, p, t)
 }
 
 /// Cross-entropy of `softmax(logits)` against target `t`, fused and stable for any logits.
@@ -156,7 +160,7 @@ pub fn softmax_cross_entropy<A: Expr, B: Expr>(
     t: Ex<B>,
 ) -> Ex<Binary<SoftmaxCrossEntropy, A, B>>
 where
-    SoftmaxCrossEntropy: BinaryOp<A::Out, B::Out>,
+    A::Out: VectorLossShape<B::Out>,
 {
-    apply2(SoftmaxCrossEntropy, logits, t)
+    binary(SoftmaxCrossEntropy, logits, t)
 }

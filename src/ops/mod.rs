@@ -9,6 +9,7 @@
 //! zeroed buffer.
 
 pub mod broadcast;
+pub mod concat;
 pub mod custom;
 pub mod elementwise;
 pub mod linalg;
@@ -35,6 +36,10 @@ use crate::Backprop;
 /// Sum.backward(&v, &y, &2.0, &mut g);
 /// assert_eq!((y, g), (3.0, Vector::from([2.0, 2.0])));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be applied to `{X}`",
+    label = "this operation does not take a value of this kind"
+)]
 pub trait UnaryOp<X>: Copy {
     /// The result type.
     type Out: Backprop;
@@ -56,6 +61,10 @@ pub trait UnaryOp<X>: Copy {
 /// Dot.backward_a(&a, &b, &y, &1.0, &mut ga);
 /// assert_eq!((y, ga), (11.0, b));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be applied to `{A}` and `{B}`",
+    label = "this operation does not take values of these kinds"
+)]
 pub trait BinaryOp<A, B>: Copy {
     /// The result type.
     type Out: Backprop;
@@ -126,6 +135,19 @@ where
     Op: BinaryOp<A::Out, B::Out>,
 {
     Ex(Binary { op, a: a.0, b: b.0 })
+}
+
+/// Builds a binary node without checking its operand types: for methods that check a shape rule
+/// of their own, so that a broken rule is reported once, by that rule.
+#[inline(always)]
+pub(crate) fn binary<Op, A, B>(op: Op, a: Ex<A>, b: Ex<B>) -> Ex<Binary<Op, A, B>> {
+    Ex(Binary { op, a: a.0, b: b.0 })
+}
+
+/// [`binary`] for one operand.
+#[inline(always)]
+pub(crate) fn unary<Op, A>(op: Op, a: Ex<A>) -> Ex<Unary<Op, A>> {
+    Ex(Unary { op, a: a.0 })
 }
 
 impl<Op: UnaryOp<A::Out>, A: Expr> Expr for Unary<Op, A> {

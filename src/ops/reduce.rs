@@ -8,11 +8,12 @@
 //! | `m.row_sums()` | `y_r = sum_c M_rc` | `dM_rc += dy_r` |
 //! | `m.col_sums()` | `y_c = sum_r M_rc` | `dM_rc += dy_c` |
 
+use crate::Dim;
 use num_traits::Float;
-use typenum::Unsigned;
 
 use crate::expr::{Ex, Expr};
-use crate::ops::{Unary, UnaryOp};
+use crate::ops::{unary, Unary, UnaryOp};
+use crate::shape::MatrixShape;
 use crate::{kernels, Matrix, Scalar, Tensor, Vector};
 
 /// Sum of all elements.
@@ -96,7 +97,7 @@ impl<X: Tensor> UnaryOp<X> for Norm {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RowSums;
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for RowSums {
+impl<T: Scalar, R: Dim, C: Dim> UnaryOp<Matrix<T, R, C>> for RowSums {
     type Out = Vector<T, R>;
     fn forward(&self, m: &Matrix<T, R, C>) -> Vector<T, R> {
         Vector::from_fn(|r| kernels::sum(m.row(r)))
@@ -128,7 +129,7 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for RowSums {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ColSums;
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for ColSums {
+impl<T: Scalar, R: Dim, C: Dim> UnaryOp<Matrix<T, R, C>> for ColSums {
     type Out = Vector<T, C>;
     fn forward(&self, m: &Matrix<T, R, C>) -> Vector<T, C> {
         let mut y = Vector::zeros();
@@ -147,6 +148,33 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> UnaryOp<Matrix<T, R, C>> for ColSums {
         for row in gm.as_mut_slice().chunks_exact_mut(C::USIZE.max(1)) {
             kernels::add_assign(row, dy.as_slice());
         }
+    }
+}
+
+// A vector as an N x 1 column (see `Transpose` for why).
+impl<T: Scalar, N: Dim> UnaryOp<Vector<T, N>> for RowSums {
+    type Out = Vector<T, N>;
+    fn forward(&self, v: &Vector<T, N>) -> Vector<T, N> {
+        v.clone()
+    }
+    fn backward(
+        &self,
+        _: &Vector<T, N>,
+        _: &Vector<T, N>,
+        dy: &Vector<T, N>,
+        gv: &mut Vector<T, N>,
+    ) {
+        kernels::add_assign(gv.as_mut_slice(), dy.as_slice());
+    }
+}
+
+impl<T: Scalar, N: Dim> UnaryOp<Vector<T, N>> for ColSums {
+    type Out = Vector<T, crate::dims::U1>;
+    fn forward(&self, v: &Vector<T, N>) -> Self::Out {
+        Vector::filled(kernels::sum(v.as_slice()))
+    }
+    fn backward(&self, _: &Vector<T, N>, _: &Self::Out, dy: &Self::Out, gv: &mut Vector<T, N>) {
+        gv.as_mut_slice().iter_mut().for_each(|g| *g += dy[0]);
     }
 }
 
@@ -203,9 +231,10 @@ impl<A: Expr> Ex<A> {
     #[inline(always)]
     pub fn row_sums(self) -> Ex<Unary<RowSums, A>>
     where
+        A::Out: MatrixShape,
         RowSums: UnaryOp<A::Out>,
     {
-        self.apply(RowSums)
+        unary(RowSums, self)
     }
 
     /// Sums of each column of a matrix.
@@ -218,8 +247,9 @@ impl<A: Expr> Ex<A> {
     #[inline(always)]
     pub fn col_sums(self) -> Ex<Unary<ColSums, A>>
     where
+        A::Out: MatrixShape,
         ColSums: UnaryOp<A::Out>,
     {
-        self.apply(ColSums)
+        unary(ColSums, self)
     }
 }

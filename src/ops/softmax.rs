@@ -7,11 +7,12 @@
 //! | `x.log_softmax()` | `y_i = x_i - lse(x)` | `dx = dy - softmax(x) sum_j dy_j` |
 //! | `x.logsumexp()` | `y = m + ln sum_j e^(x_j - m)` | `dx = dy softmax(x)` |
 
-use typenum::Unsigned;
-
 use crate::expr::{Ex, Expr};
-use crate::ops::{Unary, UnaryOp};
-use crate::{kernels, Scalar, Vector};
+use crate::ops::{unary, Unary, UnaryOp};
+use crate::shape::VectorShape;
+use num_traits::{Float, One, Zero};
+
+use crate::{kernels, Scalar, Tensor};
 
 /// The shift `m = max x` and the shifted sum `s = sum_i e^(x_i - m)`, from which every
 /// function here is computed without overflow: `lse = m + ln s`,
@@ -65,22 +66,19 @@ pub fn softmax_acc<T: Scalar>(x: &[T], scale: T, out: &mut [T]) {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Softmax;
 
-impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for Softmax {
-    type Out = Vector<T, N>;
-    fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
-        let mut y = Vector::zeros();
-        softmax_acc(x.as_slice(), T::one(), y.as_mut_slice());
+// Defined on every tensor (all elements form one distribution); the `softmax` method allows
+// vectors only, by `VectorShape`. The same holds for `LogSoftmax` and `LogSumExp`.
+impl<X: Tensor> UnaryOp<X> for Softmax {
+    type Out = X;
+    fn forward(&self, x: &X) -> X {
+        let mut y = X::filled(X::Elem::zero());
+        softmax_acc(x.as_slice(), X::Elem::one(), y.as_mut_slice());
         y
     }
-    fn backward(
-        &self,
-        _: &Vector<T, N>,
-        y: &Vector<T, N>,
-        dy: &Vector<T, N>,
-        gx: &mut Vector<T, N>,
-    ) {
-        let s = kernels::dot(dy.as_slice(), y.as_slice());
-        for ((g, &yi), &di) in gx.iter_mut().zip(y.iter()).zip(dy.iter()) {
+    fn backward(&self, _: &X, y: &X, dy: &X, gx: &mut X) {
+        let (y, dy) = (y.as_slice(), dy.as_slice());
+        let s = kernels::dot(dy, y);
+        for ((g, &yi), &di) in gx.as_mut_slice().iter_mut().zip(y).zip(dy) {
             *g += yi * (di - s);
         }
     }
@@ -96,22 +94,18 @@ impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for Softmax {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LogSoftmax;
 
-impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for LogSoftmax {
-    type Out = Vector<T, N>;
-    fn forward(&self, x: &Vector<T, N>) -> Vector<T, N> {
+impl<X: Tensor> UnaryOp<X> for LogSoftmax {
+    type Out = X;
+    fn forward(&self, x: &X) -> X {
         let (m, s) = shifted_sum(x.as_slice());
         let ln_s = s.ln();
-        x.map(|v| (v - m) - ln_s)
+        let xs = x.as_slice();
+        X::from_flat_fn(|i| (xs[i] - m) - ln_s)
     }
-    fn backward(
-        &self,
-        _: &Vector<T, N>,
-        y: &Vector<T, N>,
-        dy: &Vector<T, N>,
-        gx: &mut Vector<T, N>,
-    ) {
-        let s = kernels::sum(dy.as_slice());
-        for ((g, &yi), &di) in gx.iter_mut().zip(y.iter()).zip(dy.iter()) {
+    fn backward(&self, _: &X, y: &X, dy: &X, gx: &mut X) {
+        let (y, dy) = (y.as_slice(), dy.as_slice());
+        let s = kernels::sum(dy);
+        for ((g, &yi), &di) in gx.as_mut_slice().iter_mut().zip(y).zip(dy) {
             *g += di - yi.exp() * s;
         }
     }
@@ -129,12 +123,12 @@ impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for LogSoftmax {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LogSumExp;
 
-impl<T: Scalar, N: Unsigned> UnaryOp<Vector<T, N>> for LogSumExp {
-    type Out = T;
-    fn forward(&self, x: &Vector<T, N>) -> T {
+impl<X: Tensor> UnaryOp<X> for LogSumExp {
+    type Out = X::Elem;
+    fn forward(&self, x: &X) -> X::Elem {
         logsumexp(x.as_slice())
     }
-    fn backward(&self, x: &Vector<T, N>, _: &T, dy: &T, gx: &mut Vector<T, N>) {
+    fn backward(&self, x: &X, _: &X::Elem, dy: &X::Elem, gx: &mut X) {
         softmax_acc(x.as_slice(), *dy, gx.as_mut_slice());
     }
 }
@@ -150,9 +144,10 @@ impl<A: Expr> Ex<A> {
     #[inline(always)]
     pub fn softmax(self) -> Ex<Unary<Softmax, A>>
     where
+        A::Out: VectorShape,
         Softmax: UnaryOp<A::Out>,
     {
-        self.apply(Softmax)
+        unary(Softmax, self)
     }
 
     /// Log-softmax of a vector.
@@ -165,9 +160,10 @@ impl<A: Expr> Ex<A> {
     #[inline(always)]
     pub fn log_softmax(self) -> Ex<Unary<LogSoftmax, A>>
     where
+        A::Out: VectorShape,
         LogSoftmax: UnaryOp<A::Out>,
     {
-        self.apply(LogSoftmax)
+        unary(LogSoftmax, self)
     }
 
     /// Log-sum-exp of a vector.
@@ -180,8 +176,9 @@ impl<A: Expr> Ex<A> {
     #[inline(always)]
     pub fn logsumexp(self) -> Ex<Unary<LogSumExp, A>>
     where
+        A::Out: VectorShape,
         LogSumExp: UnaryOp<A::Out>,
     {
-        self.apply(LogSumExp)
+        unary(LogSumExp, self)
     }
 }

@@ -4,7 +4,10 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Index, IndexMut};
 
-use typenum::{Const, ToUInt, Unsigned, U};
+use typenum::{Const, ToUInt, U};
+
+use crate::dims::ToDim;
+use crate::Dim;
 
 use super::{Buf, ShapeError, Tensor};
 use crate::Scalar;
@@ -26,7 +29,7 @@ pub struct Matrix<T, R, C> {
     _rc: PhantomData<fn() -> (R, C)>,
 }
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// Number of rows.
     ///
     /// ```
@@ -254,7 +257,7 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> Matrix<T, R, C> {
     }
 }
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> Tensor for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim> Tensor for Matrix<T, R, C> {
     type Elem = T;
     const LEN: usize = R::USIZE * C::USIZE;
     const IS_SCALAR: bool = false;
@@ -285,19 +288,20 @@ impl<T: Clone, R, C> Clone for Matrix<T, R, C> {
     }
 }
 
-impl<T: Scalar, const R: usize, const C: usize> From<[[T; C]; R]> for Matrix<T, U<R>, U<C>>
+impl<T: Scalar, const R: usize, const C: usize> From<[[T; C]; R]>
+    for Matrix<T, <U<R> as ToDim>::Dim, <U<C> as ToDim>::Dim>
 where
     Const<R>: ToUInt,
     Const<C>: ToUInt,
-    U<R>: Unsigned,
-    U<C>: Unsigned,
+    U<R>: ToDim,
+    U<C>: ToDim,
 {
     fn from(a: [[T; C]; R]) -> Self {
         Self::from_fn(|r, c| a[r][c])
     }
 }
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> Index<(usize, usize)> for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim> Index<(usize, usize)> for Matrix<T, R, C> {
     type Output = T;
     #[inline(always)]
     fn index(&self, (r, c): (usize, usize)) -> &T {
@@ -310,7 +314,7 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> Index<(usize, usize)> for Matrix<T, R,
     }
 }
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> IndexMut<(usize, usize)> for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim> IndexMut<(usize, usize)> for Matrix<T, R, C> {
     #[inline(always)]
     fn index_mut(&mut self, (r, c): (usize, usize)) -> &mut T {
         assert!(
@@ -322,13 +326,13 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> IndexMut<(usize, usize)> for Matrix<T,
     }
 }
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> PartialEq for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim> PartialEq for Matrix<T, R, C> {
     fn eq(&self, other: &Self) -> bool {
         self.as_slice() == other.as_slice()
     }
 }
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> fmt::Debug for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim> fmt::Debug for Matrix<T, R, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Matrix<{}, {}>", R::USIZE, C::USIZE)?;
         f.debug_list()
@@ -337,7 +341,7 @@ impl<T: Scalar, R: Unsigned, C: Unsigned> fmt::Debug for Matrix<T, R, C> {
     }
 }
 
-impl<T: Scalar, R: Unsigned, C: Unsigned> fmt::Display for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim> fmt::Display for Matrix<T, R, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[")?;
         for r in 0..R::USIZE {

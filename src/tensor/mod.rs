@@ -29,6 +29,10 @@ use crate::Scalar;
 /// assert_eq!(2.5_f64.as_slice(), &[2.5]);
 /// assert!(<f64 as Tensor>::IS_SCALAR && !<Vector<f64, U3> as Tensor>::IS_SCALAR);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a scalar, a vector or a matrix",
+    label = "this operation works elementwise on a scalar, a vector or a matrix"
+)]
 pub trait Tensor: crate::Backprop {
     /// The scalar type of the elements.
     type Elem: Scalar;

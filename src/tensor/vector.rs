@@ -4,7 +4,10 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Index, IndexMut};
 
-use typenum::{Const, ToUInt, Unsigned, U};
+use typenum::{Const, ToUInt, U};
+
+use crate::dims::ToDim;
+use crate::Dim;
 
 use super::{Buf, ShapeError, Tensor};
 use crate::Scalar;
@@ -29,7 +32,7 @@ pub struct Vector<T, N> {
     _n: PhantomData<fn() -> N>,
 }
 
-impl<T: Scalar, N: Unsigned> Vector<T, N> {
+impl<T: Scalar, N: Dim> Vector<T, N> {
     /// The number of elements.
     ///
     /// ```
@@ -225,7 +228,7 @@ impl<T: Scalar, N: Unsigned> Vector<T, N> {
     }
 }
 
-impl<T: Scalar, N: Unsigned> Tensor for Vector<T, N> {
+impl<T: Scalar, N: Dim> Tensor for Vector<T, N> {
     type Elem = T;
     const LEN: usize = N::USIZE;
     const IS_SCALAR: bool = false;
@@ -256,17 +259,17 @@ impl<T: Clone, N> Clone for Vector<T, N> {
     }
 }
 
-impl<T: Scalar, const K: usize> From<[T; K]> for Vector<T, U<K>>
+impl<T: Scalar, const K: usize> From<[T; K]> for Vector<T, <U<K> as ToDim>::Dim>
 where
     Const<K>: ToUInt,
-    U<K>: Unsigned,
+    U<K>: ToDim,
 {
     fn from(a: [T; K]) -> Self {
         Self::from_fn(|i| a[i])
     }
 }
 
-impl<T: Scalar, N: Unsigned> Index<usize> for Vector<T, N> {
+impl<T: Scalar, N: Dim> Index<usize> for Vector<T, N> {
     type Output = T;
     #[inline(always)]
     fn index(&self, i: usize) -> &T {
@@ -274,27 +277,27 @@ impl<T: Scalar, N: Unsigned> Index<usize> for Vector<T, N> {
     }
 }
 
-impl<T: Scalar, N: Unsigned> IndexMut<usize> for Vector<T, N> {
+impl<T: Scalar, N: Dim> IndexMut<usize> for Vector<T, N> {
     #[inline(always)]
     fn index_mut(&mut self, i: usize) -> &mut T {
         &mut self.as_mut_slice()[i]
     }
 }
 
-impl<T: Scalar, N: Unsigned> PartialEq for Vector<T, N> {
+impl<T: Scalar, N: Dim> PartialEq for Vector<T, N> {
     fn eq(&self, other: &Self) -> bool {
         self.as_slice() == other.as_slice()
     }
 }
 
-impl<T: Scalar, N: Unsigned> fmt::Debug for Vector<T, N> {
+impl<T: Scalar, N: Dim> fmt::Debug for Vector<T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Vector<{}>", N::USIZE)?;
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
-impl<T: Scalar, N: Unsigned> fmt::Display for Vector<T, N> {
+impl<T: Scalar, N: Dim> fmt::Display for Vector<T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[")?;
         for (i, x) in self.iter().enumerate() {
@@ -307,7 +310,7 @@ impl<T: Scalar, N: Unsigned> fmt::Display for Vector<T, N> {
     }
 }
 
-impl<'a, T: Scalar, N: Unsigned> IntoIterator for &'a Vector<T, N> {
+impl<'a, T: Scalar, N: Dim> IntoIterator for &'a Vector<T, N> {
     type Item = &'a T;
     type IntoIter = core::slice::Iter<'a, T>;
     fn into_iter(self) -> Self::IntoIter {

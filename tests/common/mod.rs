@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use backprop::prelude::*;
-use typenum::Unsigned;
+use backprop::Dim;
 
 /// Deterministic values in `[lo, hi)`, different for each `seed`.
 pub fn values(seed: u64, n: usize, lo: f64, hi: f64) -> Vec<f64> {
@@ -20,11 +20,11 @@ pub fn values(seed: u64, n: usize, lo: f64, hi: f64) -> Vec<f64> {
         .collect()
 }
 
-pub fn vector<N: Unsigned>(seed: u64, lo: f64, hi: f64) -> Vector<f64, N> {
+pub fn vector<N: Dim>(seed: u64, lo: f64, hi: f64) -> Vector<f64, N> {
     Vector::try_from_vec(values(seed, N::USIZE, lo, hi)).unwrap()
 }
 
-pub fn matrix<R: Unsigned, C: Unsigned>(seed: u64, lo: f64, hi: f64) -> Matrix<f64, R, C> {
+pub fn matrix<R: Dim, C: Dim>(seed: u64, lo: f64, hi: f64) -> Matrix<f64, R, C> {
     Matrix::try_from_vec(values(seed, R::USIZE * C::USIZE, lo, hi)).unwrap()
 }
 

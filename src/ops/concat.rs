@@ -1,0 +1,169 @@
+//! Concatenation: two vectors end to end, two matrices one above the other. The result's size
+//! is computed at compile time (typenum addition).
+//!
+//! | op | forward | backward |
+//! |---|---|---|
+//! | `a.concat(b)` | `y = [a; b]` | `da += dy[..n]`, `db += dy[n..]` |
+//! | `a.stack_rows(b)` | `Y = [A; B]` (rows of `A`, then rows of `B`) | `dA += dY[..rows of A]`, `dB += dY[rows of A..]` |
+
+use core::ops::Add;
+
+use typenum::Sum;
+
+use crate::dims::ToDim;
+use crate::expr::{Ex, Expr};
+use crate::ops::{binary, Binary, BinaryOp};
+use crate::shape::{ConcatShape, StackRowsShape};
+use crate::{kernels, Dim, Matrix, Scalar, Vector};
+
+/// The dimension `N + M`.
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::ops::concat::DimSum;
+/// let _: DimSum<U300, U100> = U400;
+/// ```
+pub type DimSum<N, M> = <Sum<<N as Dim>::Num, <M as Dim>::Num> as ToDim>::Dim;
+
+/// Concatenation of two vectors.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let (a, b) = (Vector::<f64, U2>::from([1.0, 2.0]), Vector::<f64, U1>::from([3.0]));
+/// let y: Vector<f64, U3> = eval(|(a, b)| a.concat(b), &(a, b));
+/// assert_eq!(y, Vector::from([1.0, 2.0, 3.0]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Concat;
+
+impl<T: Scalar, N: Dim, M: Dim> BinaryOp<Vector<T, N>, Vector<T, M>> for Concat
+where
+    N::Num: Add<M::Num>,
+    Sum<N::Num, M::Num>: ToDim,
+{
+    type Out = Vector<T, DimSum<N, M>>;
+    fn forward(&self, a: &Vector<T, N>, b: &Vector<T, M>) -> Self::Out {
+        let (a, b) = (a.as_slice(), b.as_slice());
+        Vector::from_fn(|i| if i < a.len() { a[i] } else { b[i - a.len()] })
+    }
+    fn backward_a(
+        &self,
+        _: &Vector<T, N>,
+        _: &Vector<T, M>,
+        _: &Self::Out,
+        dy: &Self::Out,
+        ga: &mut Vector<T, N>,
+    ) {
+        kernels::add_assign(ga.as_mut_slice(), &dy.as_slice()[..N::USIZE]);
+    }
+    fn backward_b(
+        &self,
+        _: &Vector<T, N>,
+        _: &Vector<T, M>,
+        _: &Self::Out,
+        dy: &Self::Out,
+        gb: &mut Vector<T, M>,
+    ) {
+        kernels::add_assign(gb.as_mut_slice(), &dy.as_slice()[N::USIZE..]);
+    }
+}
+
+/// Two matrices stacked: the rows of the first, then the rows of the second.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let a = Matrix::<f64, U1, U2>::from([[1.0, 2.0]]);
+/// let b = Matrix::<f64, U1, U2>::from([[3.0, 4.0]]);
+/// let y: Matrix<f64, U2, U2> = eval(|(a, b)| a.stack_rows(b), &(a, b));
+/// assert_eq!(y, Matrix::from([[1.0, 2.0], [3.0, 4.0]]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StackRows;
+
+impl<T: Scalar, R: Dim, C: Dim, R2: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Matrix<T, R2, C2>>
+    for StackRows
+where
+    R::Num: Add<R2::Num>,
+    Sum<R::Num, R2::Num>: ToDim,
+{
+    type Out = Matrix<T, DimSum<R, R2>, C>;
+    fn forward(&self, a: &Matrix<T, R, C>, b: &Matrix<T, R2, C2>) -> Self::Out {
+        let (a, b) = (a.as_slice(), b.as_slice());
+        Matrix::from_fn(|r, c| {
+            let i = r * C::USIZE + c;
+            if i < a.len() {
+                a[i]
+            } else {
+                b[i - a.len()]
+            }
+        })
+    }
+    fn backward_a(
+        &self,
+        a: &Matrix<T, R, C>,
+        _: &Matrix<T, R2, C2>,
+        _: &Self::Out,
+        dy: &Self::Out,
+        ga: &mut Matrix<T, R, C>,
+    ) {
+        kernels::add_assign(ga.as_mut_slice(), &dy.as_slice()[..a.as_slice().len()]);
+    }
+    fn backward_b(
+        &self,
+        a: &Matrix<T, R, C>,
+        _: &Matrix<T, R2, C2>,
+        _: &Self::Out,
+        dy: &Self::Out,
+        gb: &mut Matrix<T, R2, C2>,
+    ) {
+        kernels::add_assign(gb.as_mut_slice(), &dy.as_slice()[a.as_slice().len()..]);
+    }
+}
+
+impl<A: Expr> Ex<A> {
+    /// This vector followed by `rhs`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let a = Vector::<f64, U2>::from([1.0, 2.0]);
+    /// let w = Vector::<f64, U4>::from([1.0, 2.0, 3.0, 4.0]);
+    /// // d/da of w . [a; a] = w[..2] + w[2..]
+    /// assert_eq!(grad(|a| a.concat(a).dot(constant(&w)), &a), Vector::from([4.0, 6.0]));
+    /// ```
+    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
+    #[inline(always)]
+    pub fn concat<B: Expr>(
+        self,
+        rhs: Ex<B>,
+    ) -> Ex<<A::Out as ConcatShape<B::Out>>::Checked<Binary<Concat, A, B>>>
+    where
+        A::Out: ConcatShape<B::Out>,
+    {
+        Ex(<A::Out as ConcatShape<B::Out>>::check(
+            binary(Concat, self, rhs).0,
+        ))
+    }
+
+    /// This matrix with the rows of `rhs` below it; both must have the same number of columns.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let a = Matrix::<f64, U1, U2>::from([[1.0, 2.0]]);
+    /// let g = grad(|a| a.stack_rows(a).sum(), &a);
+    /// assert_eq!(g, Matrix::filled(2.0));
+    /// ```
+    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
+    #[inline(always)]
+    pub fn stack_rows<B: Expr>(
+        self,
+        rhs: Ex<B>,
+    ) -> Ex<<A::Out as StackRowsShape<B::Out>>::Checked<Binary<StackRows, A, B>>>
+    where
+        A::Out: StackRowsShape<B::Out>,
+        StackRows: BinaryOp<A::Out, B::Out>,
+    {
+        Ex(<A::Out as StackRowsShape<B::Out>>::check(
+            binary(StackRows, self, rhs).0,
+        ))
+    }
+}
