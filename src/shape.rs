@@ -535,3 +535,46 @@ where
     typenum::Sum<N::Num, M::Num>: crate::dims::ToDim,
 {
 }
+
+/// Kind rule of `dense`: an `R x C` weight matrix, a bias of `R` and an input of `C`.
+///
+/// ```
+/// use backprop::prelude::*;
+/// fn ok<W: backprop::shape::DenseShape<B, H>, B, H>() {}
+/// ok::<Matrix<f64, U3, U2>, Vector<f64, U3>, Vector<f64, U2>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`dense` takes an R x C weight matrix, a bias of R and an input of C, not `{Self}`, `{B}` and `{H}`",
+    label = "the weights, the bias and the input of a dense layer must fit"
+)]
+pub trait DenseShape<B, H> {}
+impl<T: Scalar, R: DenseBias<R2>, C: DenseInput<C2>, R2: Dim, C2: Dim>
+    DenseShape<Vector<T, R2>, Vector<T, C2>> for Matrix<T, R, C>
+{
+}
+impl<T: Scalar, R: Dim, C: Dim, X> DenseShape<Unmatched<X>, X> for Matrix<T, R, C> {}
+
+dim_rule!(
+    /// `dense`: the bias has as many elements as the weight matrix has rows.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// fn ok<N: backprop::shape::DenseBias<M>, M>() {}
+    /// ok::<U300, U300>();
+    /// ```
+    DenseBias,
+    "shape mismatch in `dense`: the weight matrix has {Self} rows but the bias has {D} elements",
+    "the bias must have one element per row of the weight matrix"
+);
+dim_rule!(
+    /// `dense`: the input has as many elements as the weight matrix has columns.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// fn ok<N: backprop::shape::DenseInput<M>, M>() {}
+    /// ok::<U784, U784>();
+    /// ```
+    DenseInput,
+    "shape mismatch in `dense`: the weight matrix has {Self} columns but the input has {D} elements",
+    "the input must have one element per column of the weight matrix"
+);

@@ -234,3 +234,29 @@ fn stable_near_plus_minus_1000() {
     let y = eval(|p| cross_entropy(p, constant(&t)), &p);
     assert_eq!(y, f64::INFINITY);
 }
+
+#[test]
+fn dense_layers_match_their_three_node_form() {
+    use backprop::ops::map::{Identity, Logistic, Relu, Tanh};
+    for (seed, &(lo, hi)) in SCALES.iter().enumerate() {
+        let s = seed as u64 * 5 + 200;
+        let w = matrix::<U3, U4>(s, lo, hi);
+        let b = vector::<U3>(s + 1, lo, hi);
+        let h = vector::<U4>(s + 2, lo, hi);
+        let x = (w.clone(), b.clone(), h.clone());
+        assert_grad!(|(w, b, h)| h.dense(w, b, Tanh).sum(), &x);
+        assert_grad!(|(w, b, h)| h.dense(w, b, Logistic).dot(b), &x);
+        assert_grad!(|(w, b, h)| h.dense(w, b, Identity).powi(2).sum(), &x);
+        assert_grad!(|(w, b, h)| h.dense(w, b, Relu).sum(), &x);
+        let fused = eval(|(w, b, h)| h.dense(w, b, Tanh), &x);
+        for r in 0..3 {
+            let z: f64 = b[r] + (0..4).map(|c| w[(r, c)] * h[c]).sum::<f64>();
+            assert!(close(fused[r], z.tanh(), 1e-14));
+        }
+        // Same gradient as the three-node form, in every input.
+        let g1 = grad(|(w, b, h)| h.dense(w, b, Logistic).sum(), &x);
+        let g2 = grad(|(w, b, h)| (w.matvec(h) + b).logistic().sum(), &x);
+        assert!(g1.0.approx_eq(&g2.0, 1e-14) && g1.1.approx_eq(&g2.1, 1e-14));
+        assert!(g1.2.approx_eq(&g2.2, 1e-14));
+    }
+}

@@ -194,6 +194,26 @@ pub fn logistic<T: Scalar>(x: T) -> T {
     }
 }
 
+/// The identity `x`; derivative 1 (a linear layer in [`dense`](crate::Ex::dense)).
+///
+/// ```
+/// use backprop::ops::map::{ElemFn, Identity};
+/// assert_eq!((Identity.f(3.0_f64), Identity.df(3.0, 3.0)), (3.0, 1.0));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Identity;
+
+impl<T: Scalar> ElemFn<T> for Identity {
+    #[inline(always)]
+    fn f(&self, x: T) -> T {
+        x
+    }
+    #[inline(always)]
+    fn df(&self, _: T, _: T) -> T {
+        T::one()
+    }
+}
+
 /// Negation; derivative -1.
 ///
 /// ```

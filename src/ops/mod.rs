@@ -11,6 +11,7 @@
 pub mod broadcast;
 pub mod concat;
 pub mod custom;
+pub mod dense;
 pub mod elementwise;
 pub mod linalg;
 pub mod loss;
