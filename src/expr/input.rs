@@ -317,3 +317,23 @@ impl_tuple_input!(A U0, B U1, C U2);
 impl_tuple_input!(A U0, B U1, C U2, D U3);
 impl_tuple_input!(A U0, B U1, C U2, D U3, E U4);
 impl_tuple_input!(A U0, B U1, C U2, D U3, E U4, F U5);
+
+/// An array is one placeholder for the whole array (fold over it with
+/// [`Ex::fold`](crate::Ex::fold)).
+impl<T: Backprop + 'static, const N: usize> Input for [T; N] {
+    type Ph<P: Path> = Ex<Var<Self, P>>;
+    #[inline(always)]
+    fn placeholder<P: Path>() -> Self::Ph<P> {
+        Ex(Var::new())
+    }
+}
+
+/// A `Vec` is one placeholder for the whole sequence (fold over it with
+/// [`Ex::fold`](crate::Ex::fold)).
+impl<T: Backprop + 'static> Input for Vec<T> {
+    type Ph<P: Path> = Ex<Var<Self, P>>;
+    #[inline(always)]
+    fn placeholder<P: Path>() -> Self::Ph<P> {
+        Ex(Var::new())
+    }
+}

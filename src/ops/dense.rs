@@ -129,7 +129,9 @@ where
         send(&self.h, x, &c.2, dx, |g| {
             kernels::matvec_t_acc(w.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice())
         });
-        send(&self.b, x, &c.1, dx, |g| kernels::add_assign(g.as_mut_slice(), dz));
+        send(&self.b, x, &c.1, dx, |g| {
+            kernels::add_assign(g.as_mut_slice(), dz)
+        });
     }
 
     #[inline(always)]

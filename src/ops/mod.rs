@@ -13,6 +13,7 @@ pub mod concat;
 pub mod custom;
 pub mod dense;
 pub mod elementwise;
+pub mod fold;
 pub mod linalg;
 pub mod loss;
 pub mod map;

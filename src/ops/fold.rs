@@ -1,0 +1,198 @@
+//! Folding over a sequence of values (an array or a `Vec`): a stack of identical layers,
+//! written once and run as a loop.
+//!
+//! `layers.fold(h0, |(h, layer)| body)` computes `h_{i+1} = body(h_i, layers[i])` and returns
+//! `h_n`. Forward keeps, for each step, the step's inputs and the body's cache. Backward runs the
+//! steps in reverse: `(dh_i, dlayer_i) = body'(h_i, layers[i])^T dh_{i+1}`, then `dh0 += dh_0` and
+//! `dlayers[i] += dlayer_i`.
+//!
+//! The expression's type does not grow with the number of steps, so a network of 200 (or 2000)
+//! layers compiles as fast as one of 2, within the default recursion limit, with small debug
+//! symbols. The cost: each step copies its layer into the body's input, and the step caches live
+//! in one `Vec`.
+
+use core::mem::MaybeUninit;
+use std::borrow::Cow;
+
+use crate::expr::{init, send, slot, Diff, Ex, Expr, Input, MaxOf, Root, Scoped, S};
+use crate::Backprop;
+
+/// A sequence of values of one type: `[T; N]` or `Vec<T>`.
+///
+/// ```
+/// use backprop::ops::fold::Sequence;
+/// assert_eq!([1.0, 2.0].items(), &[1.0, 2.0]);
+/// assert_eq!(vec![3.0].items(), &[3.0]);
+/// ```
+pub trait Sequence: Backprop {
+    /// The element type.
+    type Item: Backprop;
+    /// The elements.
+    fn items(&self) -> &[Self::Item];
+    /// The elements, mutably.
+    fn items_mut(&mut self) -> &mut [Self::Item];
+}
+
+impl<T: Backprop, const N: usize> Sequence for [T; N] {
+    type Item = T;
+    fn items(&self) -> &[T] {
+        self
+    }
+    fn items_mut(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+impl<T: Backprop> Sequence for Vec<T> {
+    type Item = T;
+    fn items(&self) -> &[T] {
+        self
+    }
+    fn items_mut(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+/// The node of a fold (built by [`Ex::fold`]).
+///
+/// ```
+/// use backprop::prelude::*;
+/// // h = (((1 * a0) * a1) * a2): a product as a fold
+/// let xs = [2.0_f64, 3.0, 4.0];
+/// let (y, g) = value_and_grad(|a| a.fold(constant(&1.0), |(h, x)| h * x), &xs);
+/// assert_eq!((y, g), (24.0, [12.0, 8.0, 6.0]));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Fold<A, I, R> {
+    seq: A,
+    init: I,
+    body: R,
+}
+
+/// The input of a fold's body: the carried value and one element, in the body's own scope.
+type Step<A, I> = Scoped<
+    S<MaxOf<<A as Expr>::Depth, <I as Expr>::Depth>>,
+    (<I as Expr>::Out, <<A as Expr>::Out as Sequence>::Item),
+>;
+
+impl<A: Expr> Ex<A>
+where
+    A::Out: Sequence,
+{
+    /// Folds `body` over the elements of this sequence, starting from `init`: `body` receives
+    /// placeholders for the value carried so far and for one element, and returns the next
+    /// carried value (of the same type).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// use backprop::ops::map::Tanh;
+    /// type Layer = (Matrix<f64, U2, U2>, Vector<f64, U2>);
+    /// let layers: Vec<Layer> = (0..50)
+    ///     .map(|i| (Matrix::filled(0.1 * (i % 3) as f64), Vector::filled(0.01)))
+    ///     .collect();
+    /// let x = Vector::<f64, U2>::from([0.5, -0.5]);
+    /// // a 50-layer network; the expression type is the same for 5 or 5000 layers
+    /// let loss = |ls: Ex<Var<Vec<Layer>, Root<Z>>>| {
+    ///     ls.fold(constant(&x), |(h, (w, b))| h.dense(w, b, Tanh)).sum()
+    /// };
+    /// assert!(check_grad(loss, &layers, 1e-6).passed(1e-6));
+    /// ```
+    #[inline(always)]
+    pub fn fold<I, F, R>(self, init: Ex<I>, body: F) -> Ex<Fold<A, I, R>>
+    where
+        I: Expr,
+        (I::Out, <A::Out as Sequence>::Item): Input,
+        F: FnOnce(
+            <(I::Out, <A::Out as Sequence>::Item) as Input>::Ph<Root<S<MaxOf<A::Depth, I::Depth>>>>,
+        ) -> Ex<R>,
+        R: Expr<Out = I::Out>,
+    {
+        let ph = <(I::Out, <A::Out as Sequence>::Item) as Input>::placeholder();
+        Ex(Fold {
+            seq: self.0,
+            init: init.0,
+            body: body(ph).0,
+        })
+    }
+}
+
+impl<A: Expr, I: Expr, R: Expr<Out = I::Out>> Expr for Fold<A, I, R>
+where
+    A::Out: Sequence,
+{
+    type Out = I::Out;
+    type Depth = MaxOf<A::Depth, I::Depth>;
+    const NEEDS_GRAD: bool = (A::NEEDS_GRAD || I::NEEDS_GRAD) && R::NEEDS_GRAD;
+}
+
+impl<In, A, I, R> Diff<In> for Fold<A, I, R>
+where
+    A: Diff<In>,
+    A::Out: Sequence,
+    I: Diff<In>,
+    R: Diff<Step<A, I>, Out = I::Out>,
+    (I::Out, <A::Out as Sequence>::Item): Backprop,
+{
+    /// The sequence's and the initial value's caches, then each step's input and cache.
+    type Cache = (A::Cache, I::Cache, Vec<(Step<A, I>, R::Cache)>, I::Out);
+
+    fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
+        let (ca, ci) = (slot!(cache, 0), slot!(cache, 1));
+        self.seq.forward(x, ca);
+        self.init.forward(x, ci);
+        let items = self.seq.value(x, init(ca)).items();
+        let mut h = self.init.value(x, init(ci)).clone();
+        let mut steps = Vec::with_capacity(items.len());
+        for item in items {
+            let step = Scoped::new((h, item.clone()));
+            let mut c = MaybeUninit::uninit();
+            self.body.forward(&step, &mut c);
+            // SAFETY: `forward` initialised the whole cache.
+            let c = unsafe { c.assume_init() };
+            h = self.body.value(&step, &c).clone();
+            steps.push((step, c));
+        }
+        slot!(cache, 2).write(steps);
+        slot!(cache, 3).write(h);
+    }
+
+    fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
+        &c.3
+    }
+
+    fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
+        if !Self::NEEDS_GRAD {
+            return;
+        }
+        let mut dh = dy;
+        let mut ditems = Vec::with_capacity(c.2.len());
+        for (step, cache) in c.2.iter().rev() {
+            let mut dstep = step.zero_like();
+            self.body.backward(step, cache, dh, &mut dstep);
+            let (dprev, ditem) = dstep.0;
+            ditems.push(ditem);
+            dh = dprev;
+        }
+        send(&self.seq, x, &c.0, dx, |g| {
+            for (gi, di) in g.items_mut().iter_mut().zip(ditems.iter().rev()) {
+                gi.accumulate(di);
+            }
+        });
+        if I::NEEDS_GRAD {
+            match self.init.grad_slot(dx) {
+                Some(slot) => slot.accumulate(&dh),
+                None => self.init.backward(x, &c.1, dh, dx),
+            }
+        }
+    }
+
+    fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
+        let items = self.seq.eval(x);
+        let mut h = self.init.eval(x).into_owned();
+        for item in items.items() {
+            let step = Scoped::new((h, item.clone()));
+            h = self.body.eval(&step).into_owned();
+        }
+        Cow::Owned(h)
+    }
+}
