@@ -22,7 +22,7 @@
 use core::fmt::Debug;
 use core::hash::Hash;
 
-use typenum::{Bit, UInt, Unsigned};
+use typenum::{Bit, IsLessOrEqual, LeEq, UInt, Unsigned, B0, B1};
 
 /// A dimension: one of the named sizes [`U0`] to [`U1024`], or a typenum unsigned integer.
 ///
@@ -39,20 +39,49 @@ pub trait Dim: Copy + Default + Debug + Eq + Hash + Send + Sync + 'static {
     type Num: Unsigned;
 }
 
-/// The named dimension of a typenum number: `typenum::U3` maps to [`U3`]. Implemented for the
-/// typenum numbers 0 to 1024.
-#[diagnostic::on_unimplemented(
-    message = "the size `{Self}` has no named dimension: named dimensions go from U0 to U1024",
-    label = "this size, computed from the shapes involved, is larger than 1024"
-)]
+/// The dimension of a typenum number: its named dimension up to 1024 (`typenum::U3` gives
+/// [`U3`]), the typenum number itself above. Computed sizes (the length of a concatenation) go
+/// through it, so they come out as the names users write.
 ///
 /// ```
 /// use backprop::dims::{ToDim, U5};
 /// let _: <typenum::U5 as ToDim>::Dim = U5;
+/// let _: <typenum::U2048 as ToDim>::Dim = typenum::U2048::new();
 /// ```
 pub trait ToDim {
+    /// The dimension.
+    type Dim: Dim;
+}
+
+impl<N> ToDim for N
+where
+    N: Unsigned + IsLessOrEqual<typenum::U1024>,
+    LeEq<N, typenum::U1024>: PickDim<N>,
+{
+    type Dim = <LeEq<N, typenum::U1024> as PickDim<N>>::Dim;
+}
+
+/// The named dimension of a typenum number from 0 to 1024.
+///
+/// ```
+/// use backprop::dims::{Named, U7};
+/// let _: <typenum::U7 as Named>::Dim = U7;
+/// ```
+pub trait Named {
     /// The named dimension.
     type Dim: Dim;
+}
+
+/// [`ToDim`]'s choice between the name (`B1`: at most 1024) and the number itself (`B0`).
+#[doc(hidden)]
+pub trait PickDim<N> {
+    type Dim: Dim;
+}
+impl<N: Named> PickDim<N> for B1 {
+    type Dim = N::Dim;
+}
+impl<N: Dim> PickDim<N> for B0 {
+    type Dim = N;
 }
 
 macro_rules! named_dims {
@@ -64,7 +93,7 @@ macro_rules! named_dims {
             const USIZE: usize = $n;
             type Num = typenum::$name;
         }
-        impl ToDim for typenum::$name {
+        impl Named for typenum::$name {
             type Dim = $name;
         }
     )*};

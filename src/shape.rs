@@ -437,7 +437,7 @@ pub trait ConcatShape<B> {
     /// The identity on nodes whose operands follow the rule.
     fn check<N>(node: N) -> Self::Checked<N>;
 }
-impl<T: Scalar, N: ConcatLen<M>, M: Dim> ConcatShape<Vector<T, M>> for Vector<T, N> {
+impl<T: Scalar, N: Dim, M: Dim> ConcatShape<Vector<T, M>> for Vector<T, N> {
     checked!();
 }
 
@@ -516,26 +516,6 @@ second_impls!(
     OuterShape,
     ConcatShape
 );
-/// `concat`: the result has a named dimension (at most 1024 elements).
-///
-/// ```
-/// use backprop::prelude::*;
-/// fn ok<N: backprop::shape::ConcatLen<M>, M>() {}
-/// ok::<U1000, U24>();
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`concat` of vectors of {Self} and {M} elements is longer than 1024, the largest named dimension",
-    label = "the concatenation is too long for a named dimension"
-)]
-pub trait ConcatLen<M> {}
-#[diagnostic::do_not_recommend]
-impl<N: Dim, M: Dim> ConcatLen<M> for N
-where
-    N::Num: core::ops::Add<M::Num>,
-    typenum::Sum<N::Num, M::Num>: crate::dims::ToDim,
-{
-}
-
 /// Kind rule of `dense`: an `R x C` weight matrix, a bias of `R` and an input of `C`.
 ///
 /// ```

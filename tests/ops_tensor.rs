@@ -260,3 +260,35 @@ fn dense_layers_match_their_three_node_form() {
         assert!(g1.2.approx_eq(&g2.2, 1e-14));
     }
 }
+
+#[test]
+fn concatenation_and_stacking() {
+    let a = vector::<U3>(1, -2.0, 2.0);
+    let b = vector::<U2>(2, -2.0, 2.0);
+    let w = vector::<U5>(3, -1.0, 1.0);
+    let x = (a.clone(), b.clone());
+    let y: Vector<f64, U5> = eval(|(a, b)| a.concat(b), &x);
+    assert_eq!(y.as_slice(), &[a[0], a[1], a[2], b[0], b[1]]);
+    assert_grad!(|(a, b)| a.concat(b).tanh().dot(constant(&w)), &x);
+    let m = matrix::<U2, U3>(4, -1.0, 1.0);
+    let n = matrix::<U1, U3>(5, -1.0, 1.0);
+    let s: Matrix<f64, U3, U3> = eval(|(m, n)| m.stack_rows(n), &(m.clone(), n.clone()));
+    assert_eq!(s.row(2), n.row(0));
+    assert_eq!(s.row(1), m.row(1));
+    let mn = (m, n);
+    assert_grad!(
+        |(m, n)| m.stack_rows(n).trace() + m.stack_rows(n).norm(),
+        &mn
+    );
+    // Beyond the named dimensions the length is a typenum number, and everything still works.
+    let long = Vector::<f64, U1000>::filled(1.0);
+    let more = Vector::<f64, U100>::filled(2.0);
+    let (total, g) = value_and_grad(|(l, m)| l.concat(m).sum(), &(long, more));
+    assert_eq!(total, 1200.0);
+    assert_eq!((g.0, g.1), (Vector::filled(1.0), Vector::filled(1.0)));
+    let joined = eval(
+        |(l, m)| l.concat(m),
+        &(Vector::<f64, U1000>::zeros(), Vector::<f64, U100>::zeros()),
+    );
+    assert_eq!(joined.len(), 1100);
+}

@@ -203,8 +203,9 @@ impl<T: Backprop, P: Path> Expr for Var<T, P> {
     const NEEDS_GRAD: bool = true;
 }
 
-/// A placeholder finds a value of its own type: it fails when a placeholder of an enclosing
-/// closure is used inside a `.then` closure, where it would read the wrong value.
+/// A placeholder finds a value of its own type in the input it runs on. It fails when a
+/// placeholder of an enclosing closure is used inside a `.then` or `fold` closure (where it would
+/// read the wrong value), and when a closure written for one input type is given another.
 ///
 /// ```
 /// use backprop::expr::SameScope;
@@ -212,8 +213,8 @@ impl<T: Backprop, P: Path> Expr for Var<T, P> {
 /// ok::<f64, f64>();
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "a placeholder of an enclosing closure is used inside a `.then` closure",
-    label = "here it would read `{Self}` instead of its own `{T}`: pass it through the binding, as in `(u, x).then(|(u, x)| ...)`"
+    message = "a placeholder for a `{T}` finds a `{Self}` in the input it runs on",
+    label = "a placeholder of an enclosing closure is used inside `.then` or `fold` (pass it through the binding, as in `(u, x).then(|(u, x)| ...)`), or the closure's input differs from the value passed"
 )]
 pub trait SameScope<T> {
     /// The value, as the placeholder's type (it is that type).
