@@ -137,6 +137,7 @@ mod scalar;
 pub mod shape;
 pub mod tensor;
 
+pub use backprop_derive::Backprop;
 pub use check::{check_grad, GradCheck};
 pub use dims::Dim;
 pub use entry::{eval, grad, value_and_grad, value_and_grad_acc, vjp};

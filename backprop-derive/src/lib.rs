@@ -1,0 +1,203 @@
+//! `#[derive(Backprop)]` for the [`backprop`](https://docs.rs/backprop) crate. Use it through
+//! `backprop`, which re-exports it: `use backprop::prelude::*;`.
+//!
+//! For a struct with named fields or a tuple struct (generic or not, fields of any type that is
+//! itself `Backprop`), the derive writes:
+//! - `Backprop` (`zero_like`, `accumulate`, `one_like`), field by field;
+//! - `Scalars<S>` (a walk over every scalar), field by field;
+//! - `TupleField<Ui>` for each field `i`, so that a path can lead into the field;
+//! - `Input`, whose placeholder is a generated struct `{Name}Placeholders<.., P>` with one
+//!   placeholder per field, under the same field names: inside a closure, `net.l1.w` is the
+//!   expression for that field.
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{format_ident, quote};
+use syn::{parse_macro_input, Data, DeriveInput, Fields, Ident, Index};
+
+/// Derives `Backprop`, `Scalars` and `Input` (with field placeholders) for a struct.
+#[proc_macro_derive(Backprop)]
+pub fn derive_backprop(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match expand(&input) {
+        Ok(ts) => ts.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let name = &input.ident;
+    let vis = &input.vis;
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new_spanned(
+            name,
+            "#[derive(Backprop)] works on structs only (with named fields or tuple fields)",
+        ));
+    };
+    let (named, fields): (bool, Vec<_>) = match &data.fields {
+        Fields::Named(f) => (true, f.named.iter().collect()),
+        Fields::Unnamed(f) => (false, f.unnamed.iter().collect()),
+        Fields::Unit => (true, Vec::new()),
+    };
+    if fields.len() > 1024 {
+        return Err(syn::Error::new_spanned(
+            name,
+            "#[derive(Backprop)] supports up to 1024 fields",
+        ));
+    }
+    // How each field is accessed and constructed.
+    let access: Vec<TokenStream2> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match &f.ident {
+            Some(id) => quote!(#id),
+            None => {
+                let idx = Index::from(i);
+                quote!(#idx)
+            }
+        })
+        .collect();
+    let tys: Vec<_> = fields.iter().map(|f| &f.ty).collect();
+    let idx_tys: Vec<Ident> = (0..fields.len()).map(|i| format_ident!("U{}", i)).collect();
+    let build = |each: &dyn Fn(&TokenStream2) -> TokenStream2| -> TokenStream2 {
+        let vals: Vec<_> = access.iter().map(each).collect();
+        if named {
+            quote!({ #(#access: #vals),* })
+        } else {
+            quote!(( #(#vals),* ))
+        }
+    };
+
+    let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    let preds = where_g.map(|w| {
+        let p = &w.predicates;
+        quote!(#p,)
+    });
+
+    // Backprop
+    let zero = build(&|a| quote!(::backprop::Backprop::zero_like(&self.#a)));
+    let one = build(&|a| quote!(::backprop::Backprop::one_like(&self.#a)));
+    let backprop_impl = quote! {
+        impl #impl_g ::backprop::Backprop for #name #ty_g
+        where #preds Self: ::core::clone::Clone, #(#tys: ::backprop::Backprop,)*
+        {
+            fn zero_like(&self) -> Self { #name #zero }
+            fn accumulate(&mut self, other: &Self) {
+                #(::backprop::Backprop::accumulate(&mut self.#access, &other.#access);)*
+            }
+            fn one_like(&self) -> Self { #name #one }
+        }
+    };
+
+    // Scalars<S>
+    let mut scalars_generics = input.generics.clone();
+    scalars_generics.params.push(syn::parse_quote!(__S));
+    let (s_impl_g, _, _) = scalars_generics.split_for_impl();
+    let scalars_impl = quote! {
+        impl #s_impl_g ::backprop::Scalars<__S> for #name #ty_g
+        where #preds #(#tys: ::backprop::Scalars<__S>,)*
+        {
+            fn for_each_scalar(&self, f: &mut dyn FnMut(__S)) {
+                #(::backprop::Scalars::for_each_scalar(&self.#access, f);)*
+            }
+            fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut __S)) {
+                #(::backprop::Scalars::for_each_scalar_mut(&mut self.#access, f);)*
+            }
+        }
+    };
+
+    // TupleField<Ui>: paths into each field
+    let field_impls = access.iter().zip(&tys).zip(&idx_tys).map(|((a, ty), ix)| {
+        quote! {
+            impl #impl_g ::backprop::expr::TupleField<::backprop::dims::#ix> for #name #ty_g #where_g {
+                type Item = #ty;
+                #[inline(always)]
+                fn field(&self) -> &#ty { &self.#a }
+                #[inline(always)]
+                fn field_mut(&mut self) -> &mut #ty { &mut self.#a }
+            }
+        }
+    });
+
+    // The placeholder struct and Input
+    let ph_name = format_ident!("{}Placeholders", name);
+    let mut ph_generics = input.generics.clone();
+    ph_generics
+        .params
+        .push(syn::parse_quote!(__P: ::backprop::expr::Path));
+    let (ph_impl_g, ph_ty_g, _) = ph_generics.split_for_impl();
+    let ph_ty = |ty: &syn::Type, ix: &Ident| quote!(<#ty as ::backprop::expr::Input>::Ph<::backprop::expr::Field<::backprop::dims::#ix, __P>>);
+    let ph_field_tys: Vec<_> = tys
+        .iter()
+        .zip(&idx_tys)
+        .map(|(t, ix)| ph_ty(t, ix))
+        .collect();
+    let input_bounds = quote!(#(#tys: ::backprop::expr::Input,)*);
+    let doc = format!(
+        "The placeholders of a [`{name}`] inside a closure: one expression per field, under the \
+         field's name. Generated by `#[derive(Backprop)]`."
+    );
+    let ph_fields = if named {
+        let docs = access
+            .iter()
+            .map(|a| format!("The placeholder for field `{a}`."));
+        quote!({ #( #[doc = #docs] pub #access: #ph_field_tys, )* __marker: ::core::marker::PhantomData<fn() -> (#name #ty_g, __P)> })
+    } else {
+        quote!(( #( pub #ph_field_tys, )* ::core::marker::PhantomData<fn() -> (#name #ty_g, __P)> );)
+    };
+    let ph_fields = if named {
+        quote!(where #preds #input_bounds #ph_fields)
+    } else {
+        // tuple structs: fields first, then where
+        let tuple = ph_fields;
+        quote!(#tuple)
+    };
+    let ph_def = if named {
+        quote! {
+            #[doc = #doc]
+            #[allow(non_camel_case_types, clippy::type_complexity)]
+            #vis struct #ph_name #ph_impl_g #ph_fields
+        }
+    } else {
+        let tys_t = &ph_field_tys;
+        quote! {
+            #[doc = #doc]
+            #[allow(non_camel_case_types, clippy::type_complexity)]
+            #vis struct #ph_name #ph_impl_g ( #( pub #tys_t, )* ::core::marker::PhantomData<fn() -> (#name #ty_g, __P)> )
+            where #preds #input_bounds;
+        }
+    };
+    let _ = ph_fields;
+    let make = if named {
+        let vals = tys.iter().zip(&idx_tys).map(|(t, ix)| {
+            quote!(<#t as ::backprop::expr::Input>::placeholder::<::backprop::expr::Field<::backprop::dims::#ix, __P>>())
+        });
+        quote!(#ph_name { #(#access: #vals,)* __marker: ::core::marker::PhantomData })
+    } else {
+        let vals = tys.iter().zip(&idx_tys).map(|(t, ix)| {
+            quote!(<#t as ::backprop::expr::Input>::placeholder::<::backprop::expr::Field<::backprop::dims::#ix, __P>>())
+        });
+        quote!(#ph_name ( #(#vals,)* ::core::marker::PhantomData ))
+    };
+    let input_impl = quote! {
+        impl #ph_impl_g ::core::clone::Clone for #ph_name #ph_ty_g where #preds #input_bounds {
+            fn clone(&self) -> Self { *self }
+        }
+        impl #ph_impl_g ::core::marker::Copy for #ph_name #ph_ty_g where #preds #input_bounds {}
+        impl #impl_g ::backprop::expr::Input for #name #ty_g
+        where #preds Self: ::backprop::Backprop + 'static, #input_bounds
+        {
+            type Ph<__P: ::backprop::expr::Path> = #ph_name #ph_ty_g;
+            #[inline(always)]
+            fn placeholder<__P: ::backprop::expr::Path>() -> Self::Ph<__P> { #make }
+        }
+    };
+    let _ = Span::call_site();
+    Ok(quote! {
+        #backprop_impl
+        #scalars_impl
+        #(#field_impls)*
+        #ph_def
+        #input_impl
+    })
+}

@@ -1,0 +1,111 @@
+//! Derived records: the gradient algebra, field access inside closures (nested, generic, in a
+//! tuple input), and gradients that come back as the same record type.
+
+mod common;
+use backprop::prelude::*;
+use common::{close, matrix, vector};
+
+#[derive(Backprop, Clone)]
+struct Layer<T, I, O> {
+    w: Matrix<T, O, I>,
+    b: Vector<T, O>,
+}
+
+#[derive(Backprop, Clone)]
+struct Net {
+    l1: Layer<f64, U4, U3>,
+    l2: Layer<f64, U3, U2>,
+}
+
+#[derive(Backprop, Clone, Debug, PartialEq)]
+struct Affine(Matrix<f64, U2, U2>, Vector<f64, U2>, f64);
+
+fn net() -> Net {
+    Net {
+        l1: Layer {
+            w: matrix(1, -1.0, 1.0),
+            b: vector(2, -0.5, 0.5),
+        },
+        l2: Layer {
+            w: matrix(3, -1.0, 1.0),
+            b: vector(4, -0.5, 0.5),
+        },
+    }
+}
+
+#[test]
+fn the_issue_example() {
+    let net = net();
+    let x = vector::<U4>(5, 0.0, 1.0);
+    let t = Vector::<f64, U2>::from([0.0, 1.0]);
+    let g: Net = grad(
+        |net| {
+            let h = (net.l1.w.matvec(constant(&x)) + net.l1.b).logistic();
+            softmax_cross_entropy(net.l2.w.matvec(h) + net.l2.b, constant(&t))
+        },
+        &net,
+    );
+    // The same computation with the record flattened into a tuple.
+    let flat = (
+        net.l1.w.clone(),
+        net.l1.b.clone(),
+        net.l2.w.clone(),
+        net.l2.b.clone(),
+    );
+    let gf = grad(
+        |(w1, b1, w2, b2)| {
+            let h = (w1.matvec(constant(&x)) + b1).logistic();
+            softmax_cross_entropy(w2.matvec(h) + b2, constant(&t))
+        },
+        &flat,
+    );
+    assert_eq!((g.l1.w, g.l1.b, g.l2.w, g.l2.b), gf);
+
+    let (loss, (g_net, g_x)) = value_and_grad(
+        |(net, x)| {
+            let h = (net.l1.w.matvec(x) + net.l1.b).logistic();
+            softmax_cross_entropy(net.l2.w.matvec(h) + net.l2.b, constant(&t))
+        },
+        &(net.clone(), x.clone()),
+    );
+    assert!(loss.is_finite());
+    assert_eq!(g_net.l2.b, gf.3);
+    let report = check_grad(
+        |(net, x)| {
+            let h = (net.l1.w.matvec(x) + net.l1.b).logistic();
+            softmax_cross_entropy(net.l2.w.matvec(h) + net.l2.b, constant(&t))
+        },
+        &(net, x),
+        1e-6,
+    );
+    assert!(report.passed(1e-7), "{report}");
+    assert!(g_x.iter().any(|&v| v != 0.0));
+}
+
+#[test]
+fn tuple_structs_and_scalars_in_records() {
+    let a = Affine(matrix(7, -1.0, 1.0), vector(8, -1.0, 1.0), 0.7);
+    let v = vector::<U2>(9, -1.0, 1.0);
+    let f = |a: <Affine as backprop::expr::Input>::Ph<Root<Z>>| {
+        (a.0.matvec(constant(&v)) + a.1).tanh().sum() * a.2
+    };
+    let (y, g) = value_and_grad(f, &a);
+    let z = [0, 1].map(|r| (a.0[(r, 0)] * v[0] + a.0[(r, 1)] * v[1] + a.1[r]).tanh());
+    assert!(close(y, (z[0] + z[1]) * 0.7, 1e-14));
+    assert!(close(g.2, z[0] + z[1], 1e-14));
+    assert!(check_grad(f, &a, 1e-6).passed(1e-7));
+}
+
+#[test]
+fn the_derived_algebra_works_field_by_field() {
+    let n = net();
+    let mut s = n.zero_like();
+    assert_eq!(s.l1.w, Matrix::zeros());
+    s.accumulate(&n);
+    s.accumulate(&n);
+    assert_eq!(s.l2.b, Vector::from_fn(|i| 2.0 * n.l2.b[i]));
+    assert_eq!(n.one_like().l1.b, Vector::filled(1.0));
+    let mut count = 0;
+    n.for_each_scalar(&mut |_| count += 1);
+    assert_eq!(count, 12 + 3 + 6 + 2);
+}
