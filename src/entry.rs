@@ -134,3 +134,36 @@ where
     });
     (y, g)
 }
+
+/// The full Jacobian at `x` of a function with a tensor result of `n` elements: `n` gradients,
+/// one per element of the result (row `i` is the gradient of element `i`), each of the input's
+/// type. For small shapes: it runs one backward pass per element.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let x = Vector::<f64, U2>::from([1.0, 2.0]);
+/// let j = jacobian(|x| x * x.sum(), &x); // y_i = x_i (x_0 + x_1)
+/// assert_eq!(j, vec![Vector::from([4.0, 1.0]), Vector::from([2.0, 5.0])]);
+/// ```
+pub fn jacobian<In, F, N>(f: F, x: &In) -> Vec<In>
+where
+    In: Input,
+    F: FnOnce(Placeholders<In>) -> Ex<N>,
+    N: Diff<In>,
+    N::Out: crate::Tensor,
+{
+    use crate::Tensor;
+    let e = f(In::placeholder());
+    with_forward(&e.0, x, |cache| {
+        let y = e.0.value(x, cache);
+        (0..N::Out::LEN)
+            .map(|i| {
+                let mut dy = y.zero_like();
+                dy.as_mut_slice()[i] = num_traits::One::one();
+                let mut g = x.zero_like();
+                e.0.backward(x, cache, dy, &mut g);
+                g
+            })
+            .collect()
+    })
+}

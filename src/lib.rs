@@ -140,10 +140,10 @@ pub mod tensor;
 pub use backprop_derive::Backprop;
 pub use check::{check_grad, GradCheck};
 pub use dims::Dim;
-pub use entry::{eval, grad, value_and_grad, value_and_grad_acc, vjp};
+pub use entry::{eval, grad, jacobian, value_and_grad, value_and_grad_acc, vjp};
 pub use expr::{constant, Bind, Ex};
 pub use gradient::{Backprop, Scalars};
-pub use ops::custom::op;
+pub use ops::custom::{op, op2, op3};
 pub use ops::loss::{cross_entropy, softmax_cross_entropy, squared_error};
 pub use scalar::Scalar;
 pub use tensor::{Matrix, ShapeError, Tensor, Vector, INLINE_LEN};
@@ -159,8 +159,9 @@ pub mod prelude {
     pub use crate::dims::*;
     pub use crate::expr::{Root, Var, Z};
     pub use crate::{
-        check_grad, constant, cross_entropy, eval, grad, op, softmax_cross_entropy, squared_error,
-        value_and_grad, value_and_grad_acc, vjp, Backprop, Bind, Ex, Matrix, Scalars, Vector,
+        check_grad, constant, cross_entropy, eval, grad, jacobian, op, op2, op3,
+        softmax_cross_entropy, squared_error, value_and_grad, value_and_grad_acc, vjp, Backprop,
+        Bind, Ex, Matrix, Scalars, Vector,
     };
 }
 

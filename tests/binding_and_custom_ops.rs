@@ -129,3 +129,101 @@ fn gradients_accumulate_into_a_kept_buffer() {
     let t1 = eval(|w| w.dot(constant(&xs[1])).tanh(), &w);
     assert!(close(total, t0 + t1, 1e-15));
 }
+
+/// A dense tanh layer `tanh(W h + b)` with its gradient written by hand, for `op3`.
+#[allow(clippy::type_complexity)]
+fn handwritten_layer(
+    w: &Matrix<f64, U3, U4>,
+    b: &Vector<f64, U3>,
+    h: &Vector<f64, U4>,
+) -> (
+    Vector<f64, U3>,
+    impl Fn(&Vector<f64, U3>) -> (Matrix<f64, U3, U4>, Vector<f64, U3>, Vector<f64, U4>),
+) {
+    let y = Vector::from_fn(|r| (b[r] + (0..4).map(|c| w[(r, c)] * h[c]).sum::<f64>()).tanh());
+    let (w, h, yy) = (w.clone(), h.clone(), y.clone());
+    (y, move |dy: &Vector<f64, U3>| {
+        let dz = Vector::<f64, U3>::from_fn(|r| dy[r] * (1.0 - yy[r] * yy[r]));
+        let dw = Matrix::from_fn(|r, c| dz[r] * h[c]);
+        let dh = Vector::from_fn(|c| (0..3).map(|r| w[(r, c)] * dz[r]).sum());
+        (dw, dz, dh)
+    })
+}
+
+#[test]
+fn a_hybrid_network_with_one_handwritten_layer() {
+    let params = (
+        common::matrix::<U3, U4>(20, -1.0, 1.0),
+        vector::<U3>(21, -0.5, 0.5),
+        common::matrix::<U2, U3>(22, -1.0, 1.0),
+        vector::<U2>(23, -0.5, 0.5),
+    );
+    let x = vector::<U4>(24, -1.0, 1.0);
+    let t = Vector::<f64, U2>::from([1.0, 0.0]);
+    let hybrid = |(w1, b1, w2, b2): backprop::entry::Placeholders<(
+        Matrix<f64, U3, U4>,
+        Vector<f64, U3>,
+        Matrix<f64, U2, U3>,
+        Vector<f64, U2>,
+    )>| {
+        let h = op3(w1, b1, constant(&x), handwritten_layer);
+        softmax_cross_entropy(w2.matvec(h) + b2, constant(&t))
+    };
+    let automatic = |(w1, b1, w2, b2): backprop::entry::Placeholders<(
+        Matrix<f64, U3, U4>,
+        Vector<f64, U3>,
+        Matrix<f64, U2, U3>,
+        Vector<f64, U2>,
+    )>| {
+        let h = (w1.matvec(constant(&x)) + b1).tanh();
+        softmax_cross_entropy(w2.matvec(h) + b2, constant(&t))
+    };
+    let (yh, gh) = value_and_grad(hybrid, &params);
+    let (ya, ga) = value_and_grad(automatic, &params);
+    assert!(close(yh, ya, 1e-14));
+    assert!(gh.0.approx_eq(&ga.0, 1e-14) && gh.1.approx_eq(&ga.1, 1e-14));
+    assert!(gh.2.approx_eq(&ga.2, 1e-14) && gh.3.approx_eq(&ga.3, 1e-14));
+    assert_grad!(hybrid, &params);
+}
+
+#[test]
+fn op2_and_iso_against_finite_differences() {
+    // atan2-like: f(a, b) = a / sqrt(a^2 + b^2), hand-written gradient
+    let f = |a: &f64, b: &f64| {
+        let (a, b) = (*a, *b);
+        let r2 = a * a + b * b;
+        let r = r2.sqrt();
+        (a / r, move |d: &f64| {
+            (d * b * b / (r2 * r), -d * a * b / (r2 * r))
+        })
+    };
+    for p in [(1.0_f64, 2.0_f64), (-3.0, 0.5), (100.0, -7.0)] {
+        assert_grad!(|(a, b)| op2(a, b, f) * a.exp(), &p);
+    }
+    // iso: a vector viewed in another basis (rotation), gradient mapped by the transpose
+    let (c, s) = (0.6_f64, 0.8_f64);
+    let rotate =
+        move |v: &Vector<f64, U2>| Vector::from([c * v[0] - s * v[1], s * v[0] + c * v[1]]);
+    let unrotate =
+        move |d: &Vector<f64, U2>| Vector::from([c * d[0] + s * d[1], -s * d[0] + c * d[1]]);
+    let v = Vector::<f64, U2>::from([0.3, -1.2]);
+    assert_grad!(|v| v.iso(rotate, unrotate).tanh().dot(v), &v);
+}
+
+#[test]
+fn full_jacobians_match_finite_differences() {
+    let x = vector::<U3>(30, -1.0, 1.0);
+    let w = common::matrix::<U2, U3>(31, -1.0, 1.0);
+    let f = |x: Ex<Var<Vector<f64, U3>, Root<Z>>>| constant(&w).matvec(x.sin()) * x.sum();
+    let j = jacobian(f, &x);
+    assert_eq!(j.len(), 2);
+    for (i, row) in j.iter().enumerate() {
+        let e = Vector::<f64, U2>::from_fn(|k| if k == i { 1.0 } else { 0.0 });
+        let report = check_grad(|x| f(x).dot(constant(&e)), &x, 1e-6);
+        assert!(report.passed(1e-8), "row {i}: {report}");
+        assert!(row.approx_eq(&grad(|x| f(x).dot(constant(&e)), &x), 1e-15));
+    }
+    // A scalar result has a one-row Jacobian: its gradient.
+    let j = jacobian(|x| x.norm(), &x);
+    assert_eq!(j, vec![grad(|x| x.norm(), &x)]);
+}
