@@ -150,6 +150,13 @@ fn handwritten_layer(
     })
 }
 
+type TwoLayers = (
+    Matrix<f64, U3, U4>,
+    Vector<f64, U3>,
+    Matrix<f64, U2, U3>,
+    Vector<f64, U2>,
+);
+
 #[test]
 fn a_hybrid_network_with_one_handwritten_layer() {
     let params = (
@@ -160,21 +167,11 @@ fn a_hybrid_network_with_one_handwritten_layer() {
     );
     let x = vector::<U4>(24, -1.0, 1.0);
     let t = Vector::<f64, U2>::from([1.0, 0.0]);
-    let hybrid = |(w1, b1, w2, b2): backprop::entry::Placeholders<(
-        Matrix<f64, U3, U4>,
-        Vector<f64, U3>,
-        Matrix<f64, U2, U3>,
-        Vector<f64, U2>,
-    )>| {
+    let hybrid = |(w1, b1, w2, b2): backprop::entry::Placeholders<TwoLayers>| {
         let h = op3(w1, b1, constant(&x), handwritten_layer);
         softmax_cross_entropy(w2.matvec(h) + b2, constant(&t))
     };
-    let automatic = |(w1, b1, w2, b2): backprop::entry::Placeholders<(
-        Matrix<f64, U3, U4>,
-        Vector<f64, U3>,
-        Matrix<f64, U2, U3>,
-        Vector<f64, U2>,
-    )>| {
+    let automatic = |(w1, b1, w2, b2): backprop::entry::Placeholders<TwoLayers>| {
         let h = (w1.matvec(constant(&x)) + b1).tanh();
         softmax_cross_entropy(w2.matvec(h) + b2, constant(&t))
     };
