@@ -257,6 +257,22 @@ impl_map_algebra!(HashMap, Clone + Eq + Hash);
 impl_map_algebra!(BTreeMap, Clone + Ord);
 
 /// In key order, so two maps with the same keys are walked alike.
+impl<T, K: Ord + Eq + Hash, V: Scalars<T>> Scalars<T> for HashMap<K, V> {
+    fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
+        let mut keys: Vec<&K> = self.keys().collect();
+        keys.sort();
+        keys.into_iter().for_each(|k| self[k].for_each_scalar(f))
+    }
+    fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
+        let mut entries: Vec<(&K, &mut V)> = self.iter_mut().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        entries
+            .into_iter()
+            .for_each(|(_, v)| v.for_each_scalar_mut(f))
+    }
+}
+
+/// In key order, so two maps with the same keys are walked alike.
 impl<T, K: Ord, V: Scalars<T>> Scalars<T> for BTreeMap<K, V> {
     fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
         self.values().for_each(|v| v.for_each_scalar(f))

@@ -338,3 +338,32 @@ impl<T: Backprop + 'static> Input for Vec<T> {
         Ex(Var::new())
     }
 }
+
+/// An `Option` is one placeholder (read it with [`Ex::unwrap_or`](crate::Ex::unwrap_or)).
+impl<T: Backprop + 'static> Input for Option<T> {
+    type Ph<P: Path> = Ex<Var<Self, P>>;
+    #[inline(always)]
+    fn placeholder<P: Path>() -> Self::Ph<P> {
+        Ex(Var::new())
+    }
+}
+
+/// A map is one placeholder (read values with [`Ex::lookup`](crate::Ex::lookup)).
+impl<K: Clone + Eq + std::hash::Hash + 'static, V: Backprop + 'static> Input
+    for std::collections::HashMap<K, V>
+{
+    type Ph<P: Path> = Ex<Var<Self, P>>;
+    #[inline(always)]
+    fn placeholder<P: Path>() -> Self::Ph<P> {
+        Ex(Var::new())
+    }
+}
+
+/// A map is one placeholder (read values with [`Ex::lookup`](crate::Ex::lookup)).
+impl<K: Clone + Ord + 'static, V: Backprop + 'static> Input for std::collections::BTreeMap<K, V> {
+    type Ph<P: Path> = Ex<Var<Self, P>>;
+    #[inline(always)]
+    fn placeholder<P: Path>() -> Self::Ph<P> {
+        Ex(Var::new())
+    }
+}

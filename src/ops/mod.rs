@@ -10,6 +10,7 @@
 
 pub mod broadcast;
 pub mod concat;
+pub mod containers;
 pub mod custom;
 pub mod dense;
 pub mod elementwise;

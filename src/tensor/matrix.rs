@@ -279,6 +279,18 @@ impl<T: Scalar, R: Dim, C: Dim> Tensor for Matrix<T, R, C> {
     }
 }
 
+/// Zeros (a static shape has a natural default).
+///
+/// ```
+/// use backprop::prelude::*;
+/// assert_eq!(Matrix::<f64, U2, U2>::default(), Matrix::zeros());
+/// ```
+impl<T: Scalar, R: Dim, C: Dim> Default for Matrix<T, R, C> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
 impl<T: Clone, R, C> Clone for Matrix<T, R, C> {
     fn clone(&self) -> Self {
         Matrix {

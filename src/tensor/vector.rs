@@ -250,6 +250,18 @@ impl<T: Scalar, N: Dim> Tensor for Vector<T, N> {
     }
 }
 
+/// Zeros (a static shape has a natural default).
+///
+/// ```
+/// use backprop::prelude::*;
+/// assert_eq!(Vector::<f64, U2>::default(), Vector::zeros());
+/// ```
+impl<T: Scalar, N: Dim> Default for Vector<T, N> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
 impl<T: Clone, N> Clone for Vector<T, N> {
     fn clone(&self) -> Self {
         Vector {

@@ -1,0 +1,512 @@
+//! Containers of runtime length inside an expression: a `Vec` or an array of values (Haskell's
+//! `Prelude.Backprop`: `sum`, `product`, `maximum`, `minimum`, `length`, `fmap`), key-value maps
+//! (look a key up) and `Option`s (a value or a default).
+//!
+//! | op | forward | backward |
+//! |---|---|---|
+//! | `xs.sum_items()` | `y = sum_i x_i` | `dx_i += dy` |
+//! | `xs.product()` | `y = prod_i x_i` | `dx_i += dy prod_{j != i} x_j` (prefix and suffix products: exact with zeros) |
+//! | `xs.maximum()` / `xs.minimum()` | `y = x_k`, `k` the first index of the extreme | `dx_k += dy`; ties give the whole gradient to that one element |
+//! | `xs.length()` | `y = n` (a constant) | none |
+//! | `xs.map_items(f)` | `y_i = f(x_i)` | `dx_i += f'(x_i)^T dy_i` |
+//! | `m.lookup(&k)` | `y = m.get(k)` (an `Option`) | `dm[k] += dy` when present |
+//! | `m.lookup_or(&k, &d)` | `y = m.get(k)`, or `d` if missing | `dm[k] += dy` when present |
+//! | `o.unwrap_or(&d)` | `y = o`, or `d` if `None` | `do += dy` when `Some` |
+
+use core::mem::MaybeUninit;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+use crate::expr::{init, send, slot, Diff, Ex, Expr, Input, Root, Scoped, S};
+use crate::ops::fold::Sequence;
+use crate::ops::{unary, Unary, UnaryOp};
+use num_traits::{Float, One};
+
+use crate::{Backprop, Scalar};
+
+/// Sum of the elements of a sequence, of any `Backprop` type with a `Default` (which is what an
+/// empty sequence sums to: it has no shape to take a zero from).
+///
+/// ```
+/// use backprop::prelude::*;
+/// let xs = vec![Vector::<f64, U2>::from([1.0, 2.0]), Vector::from([3.0, 4.0])];
+/// let (y, g) = value_and_grad(|xs| xs.sum_items().sum(), &xs);
+/// assert_eq!(y, 10.0);
+/// assert_eq!(g, vec![Vector::filled(1.0), Vector::filled(1.0)]);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SumItems;
+
+impl<X: Sequence> UnaryOp<X> for SumItems
+where
+    X::Item: Default,
+{
+    type Out = X::Item;
+    fn forward(&self, x: &X) -> X::Item {
+        let mut it = x.items().iter();
+        match it.next() {
+            None => X::Item::default(),
+            Some(first) => it.fold(first.clone(), |mut s, v| {
+                s.accumulate(v);
+                s
+            }),
+        }
+    }
+    fn backward(&self, _: &X, _: &X::Item, dy: &X::Item, gx: &mut X) {
+        gx.items_mut().iter_mut().for_each(|g| g.accumulate(dy));
+    }
+}
+
+/// Product of the scalars of a sequence; its gradient is exact when elements are zero.
+///
+/// ```
+/// use backprop::prelude::*;
+/// // Haskell's `product` gave NaN here (it divides by the element); this is exact.
+/// assert_eq!(value_and_grad(|xs| xs.product(), &vec![0.0_f64, 2.0, 3.0]), (0.0, vec![6.0, 0.0, 0.0]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Product;
+
+impl<X: Sequence> UnaryOp<X> for Product
+where
+    X::Item: Scalar,
+{
+    type Out = X::Item;
+    fn forward(&self, x: &X) -> X::Item {
+        x.items().iter().fold(X::Item::one(), |p, &v| p * v)
+    }
+    fn backward(&self, x: &X, _: &X::Item, dy: &X::Item, gx: &mut X) {
+        // prod_{j != i} x_j = (prod_{j < i} x_j) (prod_{j > i} x_j), with no division.
+        let xs = x.items();
+        let mut suffix = vec![X::Item::one(); xs.len() + 1];
+        for i in (0..xs.len()).rev() {
+            suffix[i] = suffix[i + 1] * xs[i];
+        }
+        let mut prefix = X::Item::one();
+        for (i, g) in gx.items_mut().iter_mut().enumerate() {
+            *g += *dy * prefix * suffix[i + 1];
+            prefix = prefix * xs[i];
+        }
+    }
+}
+
+/// The largest (`Maximum(true)`) or smallest (`Maximum(false)`) scalar of a sequence; on ties the
+/// first such element gets the whole gradient. An empty sequence gives NaN.
+///
+/// ```
+/// use backprop::prelude::*;
+/// // Haskell's `maximum` gave each tied element the full gradient; here exactly one gets it.
+/// assert_eq!(value_and_grad(|xs| xs.maximum(), &vec![1.0_f64, 3.0, 3.0]), (3.0, vec![0.0, 1.0, 0.0]));
+/// assert_eq!(value_and_grad(|xs| xs.minimum(), &vec![2.0_f64, -1.0, -1.0]), (-1.0, vec![0.0, 1.0, 0.0]));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Maximum(pub bool);
+
+impl Maximum {
+    fn pick<T: Scalar>(&self, xs: &[T]) -> Option<usize> {
+        let better = |a: T, b: T| if self.0 { a > b } else { a < b };
+        let mut best: Option<usize> = None;
+        for (i, &v) in xs.iter().enumerate() {
+            if best.is_none_or(|b| better(v, xs[b])) {
+                best = Some(i);
+            }
+        }
+        best
+    }
+}
+
+impl<X: Sequence> UnaryOp<X> for Maximum
+where
+    X::Item: Scalar,
+{
+    type Out = X::Item;
+    fn forward(&self, x: &X) -> X::Item {
+        self.pick(x.items())
+            .map_or(X::Item::nan(), |i| x.items()[i])
+    }
+    fn backward(&self, x: &X, _: &X::Item, dy: &X::Item, gx: &mut X) {
+        if let Some(i) = self.pick(x.items()) {
+            gx.items_mut()[i] += *dy;
+        }
+    }
+}
+
+/// The number of elements, as a scalar constant (no gradient flows through it).
+///
+/// ```
+/// use backprop::prelude::*;
+/// // the mean of a Vec of scalars
+/// let (y, g) = value_and_grad(|xs| xs.sum_items() / xs.length(), &vec![1.0_f64, 2.0, 6.0]);
+/// assert_eq!((y, g), (3.0, vec![1.0 / 3.0; 3]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Length;
+
+impl<X: Sequence> UnaryOp<X> for Length
+where
+    X::Item: Scalar,
+{
+    type Out = X::Item;
+    fn forward(&self, x: &X) -> X::Item {
+        X::Item::from_f64(x.items().len() as f64)
+    }
+    fn backward(&self, _: &X, _: &X::Item, _: &X::Item, _: &mut X) {}
+}
+
+impl<A: Expr> Ex<A>
+where
+    A::Out: Sequence,
+{
+    /// Sum of the elements.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(eval(|xs| xs.sum_items(), &[1.0_f64, 2.0]), 3.0);
+    /// ```
+    pub fn sum_items(self) -> Ex<Unary<SumItems, A>>
+    where
+        SumItems: UnaryOp<A::Out>,
+    {
+        unary(SumItems, self)
+    }
+
+    /// Product of the (scalar) elements.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(grad(|xs| xs.product(), &[2.0_f64, 3.0, 4.0]), [12.0, 8.0, 6.0]);
+    /// ```
+    pub fn product(self) -> Ex<Unary<Product, A>>
+    where
+        Product: UnaryOp<A::Out>,
+    {
+        unary(Product, self)
+    }
+
+    /// The largest (scalar) element; on ties the first one gets the gradient.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(eval(|xs| xs.maximum(), &[2.0_f64, 5.0, 1.0]), 5.0);
+    /// ```
+    pub fn maximum(self) -> Ex<Unary<Maximum, A>>
+    where
+        Maximum: UnaryOp<A::Out>,
+    {
+        unary(Maximum(true), self)
+    }
+
+    /// The smallest (scalar) element; on ties the first one gets the gradient.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(eval(|xs| xs.minimum(), &[2.0_f64, 5.0, 1.0]), 1.0);
+    /// ```
+    pub fn minimum(self) -> Ex<Unary<Maximum, A>>
+    where
+        Maximum: UnaryOp<A::Out>,
+    {
+        unary(Maximum(false), self)
+    }
+
+    /// The number of elements, as a scalar constant.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(eval(|xs| xs.length(), &vec![0.5_f64; 4]), 4.0);
+    /// ```
+    pub fn length(self) -> Ex<Unary<Length, A>>
+    where
+        Length: UnaryOp<A::Out>,
+    {
+        unary(Length, self)
+    }
+
+    /// Applies `body` to every element: the result is a `Vec` of the results (Haskell's
+    /// `fmap` on a sequence). `body` receives a placeholder for one element.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let xs = vec![1.0_f64, -2.0, 3.0];
+    /// let (y, g) = value_and_grad(|xs| xs.map_items(|x| x * x).sum_items(), &xs);
+    /// assert_eq!((y, g), (14.0, vec![2.0, -4.0, 6.0]));
+    /// ```
+    pub fn map_items<F, R>(self, body: F) -> Ex<MapItems<A, R>>
+    where
+        <A::Out as Sequence>::Item: Input,
+        F: FnOnce(<<A::Out as Sequence>::Item as Input>::Ph<Root<S<A::Depth>>>) -> Ex<R>,
+        R: Expr,
+    {
+        let ph = <<A::Out as Sequence>::Item as Input>::placeholder();
+        Ex(MapItems {
+            seq: self.0,
+            body: body(ph).0,
+        })
+    }
+}
+
+/// The node of [`Ex::map_items`].
+///
+/// ```
+/// use backprop::prelude::*;
+/// assert_eq!(eval(|xs| xs.map_items(|x| x + 1.0), &vec![1.0_f64]), vec![2.0]);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct MapItems<A, R> {
+    seq: A,
+    body: R,
+}
+
+type ItemIn<A> = Scoped<S<<A as Expr>::Depth>, <<A as Expr>::Out as Sequence>::Item>;
+
+impl<A: Expr, R: Expr> Expr for MapItems<A, R>
+where
+    A::Out: Sequence,
+{
+    type Out = Vec<R::Out>;
+    type Depth = A::Depth;
+    const NEEDS_GRAD: bool = A::NEEDS_GRAD && R::NEEDS_GRAD;
+}
+
+impl<In, A: Diff<In>, R: Diff<ItemIn<A>>> Diff<In> for MapItems<A, R>
+where
+    A::Out: Sequence,
+{
+    /// The sequence's cache, then each element's input and cache, then the results.
+    type Cache = (A::Cache, Vec<(ItemIn<A>, R::Cache)>, Vec<R::Out>);
+
+    fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
+        let ca = slot!(cache, 0);
+        self.seq.forward(x, ca);
+        let items = self.seq.value(x, init(ca)).items();
+        let mut steps = Vec::with_capacity(items.len());
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let input = Scoped::new(item.clone());
+            let mut c = MaybeUninit::uninit();
+            self.body.forward(&input, &mut c);
+            // SAFETY: `forward` initialised the whole cache.
+            let c = unsafe { c.assume_init() };
+            out.push(self.body.value(&input, &c).clone());
+            steps.push((input, c));
+        }
+        slot!(cache, 1).write(steps);
+        slot!(cache, 2).write(out);
+    }
+
+    fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
+        &c.2
+    }
+
+    fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
+        if !Self::NEEDS_GRAD {
+            return;
+        }
+        let ditems: Vec<_> =
+            c.1.iter()
+                .zip(dy)
+                .map(|((input, cache), d)| {
+                    let mut di = input.zero_like();
+                    self.body.backward(input, cache, d, &mut di);
+                    di.0
+                })
+                .collect();
+        send(&self.seq, x, &c.0, dx, |g| {
+            for (gi, di) in g.items_mut().iter_mut().zip(&ditems) {
+                gi.accumulate(di);
+            }
+        });
+    }
+
+    fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
+        let items = self.seq.eval(x);
+        let out = items
+            .items()
+            .iter()
+            .map(|item| self.body.eval(&Scoped::new(item.clone())).into_owned())
+            .collect();
+        Cow::Owned(out)
+    }
+}
+
+/// A key-value map whose values take part in a computation.
+///
+/// ```
+/// use backprop::ops::containers::KeyedMap;
+/// use std::collections::BTreeMap;
+/// let m = BTreeMap::from([("a", 1.0)]);
+/// assert_eq!(m.value_at(&"a"), Some(&1.0));
+/// ```
+pub trait KeyedMap<K>: Backprop {
+    /// The value type.
+    type Value: Backprop;
+    /// The value under `key`.
+    fn value_at(&self, key: &K) -> Option<&Self::Value>;
+    /// The value under `key`, mutably.
+    fn value_at_mut(&mut self, key: &K) -> Option<&mut Self::Value>;
+}
+
+impl<K: Clone + Eq + Hash, V: Backprop> KeyedMap<K> for HashMap<K, V> {
+    type Value = V;
+    fn value_at(&self, key: &K) -> Option<&V> {
+        self.get(key)
+    }
+    fn value_at_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.get_mut(key)
+    }
+}
+
+impl<K: Clone + Ord, V: Backprop> KeyedMap<K> for BTreeMap<K, V> {
+    type Value = V;
+    fn value_at(&self, key: &K) -> Option<&V> {
+        self.get(key)
+    }
+    fn value_at_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.get_mut(key)
+    }
+}
+
+/// Looks a key up: `Some(value)` or `None` (Haskell's `^^?` on a map).
+///
+/// ```
+/// use backprop::prelude::*;
+/// use std::collections::BTreeMap;
+/// let m = BTreeMap::from([("w".to_string(), 2.0_f64)]);
+/// let key = "w".to_string();
+/// assert_eq!(eval(|m| m.lookup(&key), &m), Some(2.0));
+/// ```
+#[derive(Debug)]
+pub struct Lookup<'k, K>(pub &'k K);
+
+impl<K> Clone for Lookup<'_, K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K> Copy for Lookup<'_, K> {}
+
+impl<K, M: KeyedMap<K>> UnaryOp<M> for Lookup<'_, K> {
+    type Out = Option<M::Value>;
+    fn forward(&self, m: &M) -> Option<M::Value> {
+        m.value_at(self.0).cloned()
+    }
+    fn backward(&self, _: &M, _: &Self::Out, dy: &Self::Out, gm: &mut M) {
+        if let (Some(g), Some(d)) = (gm.value_at_mut(self.0), dy) {
+            g.accumulate(d);
+        }
+    }
+}
+
+/// Looks a key up, with a constant for a missing key.
+///
+/// ```
+/// use backprop::prelude::*;
+/// use std::collections::HashMap;
+/// let m = HashMap::from([("bias", 0.5_f64)]);
+/// let (missing, zero) = ("scale", 0.0);
+/// assert_eq!(eval(|m| m.lookup_or(&"bias", &zero) + m.lookup_or(&missing, &zero), &m), 0.5);
+/// ```
+#[derive(Debug)]
+pub struct LookupOr<'k, K, V>(pub &'k K, pub &'k V);
+
+impl<K, V> Clone for LookupOr<'_, K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K, V> Copy for LookupOr<'_, K, V> {}
+
+impl<K, M: KeyedMap<K>> UnaryOp<M> for LookupOr<'_, K, M::Value> {
+    type Out = M::Value;
+    fn forward(&self, m: &M) -> M::Value {
+        m.value_at(self.0).unwrap_or(self.1).clone()
+    }
+    fn backward(&self, _: &M, _: &M::Value, dy: &M::Value, gm: &mut M) {
+        if let Some(g) = gm.value_at_mut(self.0) {
+            g.accumulate(dy);
+        }
+    }
+}
+
+/// The value of an `Option`, or a constant for `None`.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let one = 1.0_f64;
+/// assert_eq!(value_and_grad(|o| o.unwrap_or(&one) * 3.0, &Some(2.0_f64)), (6.0, Some(3.0)));
+/// assert_eq!(value_and_grad(|o| o.unwrap_or(&one) * 3.0, &None::<f64>), (3.0, None));
+/// ```
+#[derive(Debug)]
+pub struct UnwrapOr<'d, T>(pub &'d T);
+
+impl<T> Clone for UnwrapOr<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for UnwrapOr<'_, T> {}
+
+impl<T: Backprop> UnaryOp<Option<T>> for UnwrapOr<'_, T> {
+    type Out = T;
+    fn forward(&self, o: &Option<T>) -> T {
+        o.as_ref().unwrap_or(self.0).clone()
+    }
+    fn backward(&self, _: &Option<T>, _: &T, dy: &T, go: &mut Option<T>) {
+        if let Some(g) = go {
+            g.accumulate(dy);
+        }
+    }
+}
+
+impl<A: Expr> Ex<A> {
+    /// Looks `key` up in a map: `Some(value)` or `None`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// use std::collections::HashMap;
+    /// let m = HashMap::from([(1_u8, 4.0_f64)]);
+    /// assert_eq!(eval(|m| m.lookup(&2), &m), None);
+    /// ```
+    pub fn lookup<K>(self, key: &K) -> Ex<Unary<Lookup<'_, K>, A>>
+    where
+        A::Out: KeyedMap<K>,
+    {
+        unary(Lookup(key), self)
+    }
+
+    /// Looks `key` up in a map, giving `default` (a constant) when it is missing.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// use std::collections::HashMap;
+    /// let m = HashMap::from([(1_u8, 4.0_f64)]);
+    /// let zero = 0.0;
+    /// assert_eq!(grad(|m| m.lookup_or(&1, &zero) * 2.0, &m), HashMap::from([(1, 2.0)]));
+    /// ```
+    pub fn lookup_or<'k, K>(
+        self,
+        key: &'k K,
+        default: &'k <A::Out as KeyedMap<K>>::Value,
+    ) -> Ex<Unary<LookupOr<'k, K, <A::Out as KeyedMap<K>>::Value>, A>>
+    where
+        A::Out: KeyedMap<K>,
+    {
+        unary(LookupOr(key, default), self)
+    }
+
+    /// The value of an `Option`, or `default` (a constant) for `None`.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let d = 0.0_f64;
+    /// assert_eq!(eval(|o| o.unwrap_or(&d), &Some(5.0_f64)), 5.0);
+    /// ```
+    pub fn unwrap_or<'d, T>(self, default: &'d T) -> Ex<Unary<UnwrapOr<'d, T>, A>>
+    where
+        A: Expr<Out = Option<T>>,
+        T: Backprop,
+    {
+        unary(UnwrapOr(default), self)
+    }
+}
