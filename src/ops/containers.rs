@@ -86,7 +86,7 @@ where
         let mut prefix = X::Item::one();
         for (i, g) in gx.items_mut().iter_mut().enumerate() {
             *g += *dy * prefix * suffix[i + 1];
-            prefix = prefix * xs[i];
+            prefix *= xs[i];
         }
     }
 }
@@ -484,6 +484,7 @@ impl<A: Expr> Ex<A> {
     /// let zero = 0.0;
     /// assert_eq!(grad(|m| m.lookup_or(&1, &zero) * 2.0, &m), HashMap::from([(1, 2.0)]));
     /// ```
+    #[allow(clippy::type_complexity)] // the node type, named by its parts
     pub fn lookup_or<'k, K>(
         self,
         key: &'k K,
