@@ -141,7 +141,7 @@ pub use backprop_derive::Backprop;
 pub use check::{check_grad, GradCheck};
 pub use dims::Dim;
 pub use entry::{eval, grad, jacobian, value_and_grad, value_and_grad_acc, vjp};
-pub use expr::{constant, Bind, Ex};
+pub use expr::{constant, tuple, Bind, Ex};
 pub use gradient::{Backprop, Scalars};
 pub use ops::custom::{op, op2, op3};
 pub use ops::loss::{cross_entropy, softmax_cross_entropy, squared_error};
@@ -160,8 +160,8 @@ pub mod prelude {
     pub use crate::expr::{Root, Var, Z};
     pub use crate::{
         check_grad, constant, cross_entropy, eval, grad, jacobian, op, op2, op3,
-        softmax_cross_entropy, squared_error, value_and_grad, value_and_grad_acc, vjp, Backprop,
-        Bind, Ex, Matrix, Scalars, Vector,
+        softmax_cross_entropy, squared_error, tuple, value_and_grad, value_and_grad_acc, vjp,
+        Backprop, Bind, Ex, Matrix, Scalars, Vector,
     };
 }
 

@@ -109,3 +109,46 @@ fn the_derived_algebra_works_field_by_field() {
     n.for_each_scalar(&mut |_| count += 1);
     assert_eq!(count, 12 + 3 + 6 + 2);
 }
+
+#[test]
+fn fields_replaced_and_transformed_as_expressions() {
+    let n = net();
+    let x = vector::<U4>(5, 0.0, 1.0);
+    // Scale the second layer's bias by 3 inside the computation, then run the network on the
+    // changed record: d/db2 is 3 times the plain gradient.
+    let scaled = |net: backprop::entry::Placeholders<Net>| {
+        net.whole()
+            .over_field(U1, |l2| l2.over_field(U1, |b| b * 3.0))
+            .then(|net| {
+                (net.l2
+                    .w
+                    .matvec((net.l1.w.matvec(constant(&x)) + net.l1.b).tanh())
+                    + net.l2.b)
+                    .sum()
+            })
+    };
+    let plain = |net: backprop::entry::Placeholders<Net>| {
+        (net.l2
+            .w
+            .matvec((net.l1.w.matvec(constant(&x)) + net.l1.b).tanh())
+            + net.l2.b * 3.0)
+            .sum()
+    };
+    let (ys, gs) = value_and_grad(scaled, &n);
+    let (yp, gp) = value_and_grad(plain, &n);
+    assert!(close(ys, yp, 1e-14));
+    assert!(gs.l2.b.approx_eq(&gp.l2.b, 1e-15) && gs.l1.w.approx_eq(&gp.l1.w, 1e-15));
+    let report = check_grad(scaled, &n, 1e-6);
+    assert!(report.passed(1e-6), "{report}");
+    // Replacing a field cuts the gradient to the old value.
+    let replaced = |net: backprop::entry::Placeholders<Net>| {
+        net.whole()
+            .set_field(U0, net.l1.whole())
+            .get_field(U1)
+            .get_field(U1)
+            .sum()
+    };
+    let g = grad(replaced, &n);
+    assert_eq!(g.l2.b, Vector::filled(1.0));
+    assert_eq!(g.l1.b, Vector::zeros());
+}

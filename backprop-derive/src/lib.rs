@@ -11,7 +11,7 @@
 //!   expression for that field.
 
 use proc_macro::TokenStream;
-use proc_macro2::{Span, TokenStream as TokenStream2};
+use proc_macro2::TokenStream as TokenStream2;
 use quote::{format_ident, quote};
 use syn::{parse_macro_input, Data, DeriveInput, Fields, Ident, Index};
 
@@ -167,7 +167,6 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             where #preds #input_bounds;
         }
     };
-    let _ = ph_fields;
     let make = if named {
         let vals = tys.iter().zip(&idx_tys).map(|(t, ix)| {
             quote!(<#t as ::backprop::expr::Input>::placeholder::<::backprop::expr::Field<::backprop::dims::#ix, __P>>())
@@ -179,7 +178,17 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         });
         quote!(#ph_name ( #(#vals,)* ::core::marker::PhantomData ))
     };
+    let whole_doc = format!(
+        "The whole `{name}` as one expression, for `get_field`, `set_field` and `over_field`."
+    );
     let input_impl = quote! {
+        impl #ph_impl_g #ph_name #ph_ty_g where #preds #input_bounds {
+            #[doc = #whole_doc]
+            #[inline(always)]
+            #vis fn whole(self) -> ::backprop::Ex<::backprop::expr::Var<#name #ty_g, __P>> {
+                ::backprop::Ex(::backprop::expr::Var::new())
+            }
+        }
         impl #ph_impl_g ::core::clone::Clone for #ph_name #ph_ty_g where #preds #input_bounds {
             fn clone(&self) -> Self { *self }
         }
@@ -192,7 +201,6 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             fn placeholder<__P: ::backprop::expr::Path>() -> Self::Ph<__P> { #make }
         }
     };
-    let _ = Span::call_site();
     Ok(quote! {
         #backprop_impl
         #scalars_impl

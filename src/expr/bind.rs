@@ -170,3 +170,14 @@ impl_tuple_node!(A 0, B 1, C 2);
 impl_tuple_node!(A 0, B 1, C 2, D 3);
 impl_tuple_node!(A 0, B 1, C 2, D 3, E 4);
 impl_tuple_node!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+/// A tuple of expressions (up to 6) as one expression whose value is the tuple of their values.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let y = eval(|(a, b)| tuple((a * 2.0, b)), &(1.0_f64, 5.0_f64));
+/// assert_eq!(y, (2.0, 5.0));
+/// ```
+pub fn tuple<T: Bind>(t: T) -> Ex<T::Node> {
+    Ex(t.into_node())
+}

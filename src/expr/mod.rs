@@ -13,7 +13,7 @@ mod constant;
 mod input;
 mod scope;
 
-pub use bind::{Bind, Then};
+pub use bind::{tuple, Bind, Then};
 pub use constant::{constant, Const, Lit};
 pub use input::{Field, Input, Locate, Path, Root, SameScope, TupleField, Var};
 pub use scope::{Depth, MaxOf, Scoped, S, Z};

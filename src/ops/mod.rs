@@ -18,6 +18,7 @@ pub mod fold;
 pub mod linalg;
 pub mod loss;
 pub mod map;
+pub mod record;
 pub mod reduce;
 pub mod softmax;
 
