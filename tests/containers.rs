@@ -133,3 +133,28 @@ fn records_with_options_and_maps() {
     let g = grad(loss, &no_scale);
     assert_eq!(g.scale, None);
 }
+
+#[test]
+fn map_values_of_maps() {
+    let m: HashMap<String, Vector<f64, U2>> = HashMap::from([
+        ("a".to_string(), Vector::from([0.5, -1.0])),
+        ("b".to_string(), Vector::from([2.0, 0.25])),
+    ]);
+    let (a, b) = ("a".to_string(), "b".to_string());
+    let d = Vector::<f64, U2>::zeros();
+    let f = |m: Ex<Var<HashMap<String, Vector<f64, U2>>, Root<Z>>>| {
+        m.map_values(|v| v.tanh() * v)
+            .then(|t| t.lookup_or(&a, &d).dot(t.lookup_or(&b, &d)))
+    };
+    let y = eval(f, &m);
+    let ta = m["a"].map(|v| v.tanh() * v);
+    let tb = m["b"].map(|v| v.tanh() * v);
+    assert!(close(y, ta[0] * tb[0] + ta[1] * tb[1], 1e-14));
+    let bm: BTreeMap<String, Vector<f64, U2>> = m.into_iter().collect();
+    assert_grad!(
+        |m| m
+            .map_values(|v| v.exp().sum())
+            .then(|t| t.lookup_or(&a, &0.0) * t.lookup_or(&b, &0.0)),
+        &bm
+    );
+}

@@ -511,3 +511,177 @@ impl<A: Expr> Ex<A> {
         unary(UnwrapOr(default), self)
     }
 }
+
+/// A key-value map whose values can be mapped to another type, keeping the keys.
+///
+/// ```
+/// use backprop::ops::containers::ValueMap;
+/// use std::collections::BTreeMap;
+/// let m = BTreeMap::from([(1, 2.0)]);
+/// let pairs = m.pairs().into_iter().map(|(k, v)| (*k, v * 2.0)).collect();
+/// let doubled = <BTreeMap<i32, f64> as ValueMap>::from_pairs::<f64>(pairs);
+/// assert_eq!(doubled[&1], 4.0);
+/// ```
+pub trait ValueMap: KeyedMap<<Self as ValueMap>::Key> {
+    /// The key type.
+    type Key: Clone;
+    /// The same kind of map with values of type `Y`.
+    type With<Y: Backprop>: ValueMap<Key = Self::Key> + KeyedMap<Self::Key, Value = Y>;
+    /// The entries, in the map's order.
+    fn pairs(&self) -> Vec<(&Self::Key, &Self::Value)>;
+    /// Builds a map of this kind.
+    fn from_pairs<Y: Backprop>(pairs: Vec<(Self::Key, Y)>) -> Self::With<Y>;
+}
+
+impl<K: Clone + Eq + Hash, V: Backprop> ValueMap for HashMap<K, V> {
+    type Key = K;
+    type With<Y: Backprop> = HashMap<K, Y>;
+    fn pairs(&self) -> Vec<(&K, &V)> {
+        self.iter().collect()
+    }
+    fn from_pairs<Y: Backprop>(pairs: Vec<(K, Y)>) -> HashMap<K, Y> {
+        pairs.into_iter().collect()
+    }
+}
+
+impl<K: Clone + Ord, V: Backprop> ValueMap for BTreeMap<K, V> {
+    type Key = K;
+    type With<Y: Backprop> = BTreeMap<K, Y>;
+    fn pairs(&self) -> Vec<(&K, &V)> {
+        self.iter().collect()
+    }
+    fn from_pairs<Y: Backprop>(pairs: Vec<(K, Y)>) -> BTreeMap<K, Y> {
+        pairs.into_iter().collect()
+    }
+}
+
+/// The node of [`Ex::map_values`].
+///
+/// ```
+/// use backprop::prelude::*;
+/// use std::collections::BTreeMap;
+/// let m = BTreeMap::from([("a", 1.0_f64), ("b", 2.0)]);
+/// assert_eq!(eval(|m| m.map_values(|v| v * 10.0), &m), BTreeMap::from([("a", 10.0), ("b", 20.0)]));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct MapValues<A, R> {
+    map: A,
+    body: R,
+}
+
+type ValueIn<A> = Scoped<
+    S<<A as Expr>::Depth>,
+    <<A as Expr>::Out as KeyedMap<<<A as Expr>::Out as ValueMap>::Key>>::Value,
+>;
+
+impl<A: Expr> Ex<A>
+where
+    A::Out: ValueMap,
+{
+    /// Applies `body` to every value of a map, keeping the keys (Haskell's `fmap` on a `Map`).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// use std::collections::HashMap;
+    /// let m = HashMap::from([("x", 3.0_f64), ("y", -1.0)]);
+    /// let (x, zero) = ("x", 0.0);
+    /// let g = grad(|m| m.map_values(|v| v * v).lookup_or(&x, &zero), &m);
+    /// assert_eq!(g, HashMap::from([("x", 6.0), ("y", 0.0)]));
+    /// ```
+    pub fn map_values<F, R>(self, body: F) -> Ex<MapValues<A, R>>
+    where
+        <A::Out as KeyedMap<<A::Out as ValueMap>::Key>>::Value: Input,
+        F: FnOnce(
+            <<A::Out as KeyedMap<<A::Out as ValueMap>::Key>>::Value as Input>::Ph<Root<S<A::Depth>>>,
+        ) -> Ex<R>,
+        R: Expr,
+    {
+        let ph = <<A::Out as KeyedMap<<A::Out as ValueMap>::Key>>::Value as Input>::placeholder();
+        Ex(MapValues {
+            map: self.0,
+            body: body(ph).0,
+        })
+    }
+}
+
+impl<A: Expr, R: Expr> Expr for MapValues<A, R>
+where
+    A::Out: ValueMap,
+{
+    type Out = <A::Out as ValueMap>::With<R::Out>;
+    type Depth = A::Depth;
+    const NEEDS_GRAD: bool = A::NEEDS_GRAD && R::NEEDS_GRAD;
+}
+
+impl<In, A: Diff<In>, R: Diff<ValueIn<A>>> Diff<In> for MapValues<A, R>
+where
+    A::Out: ValueMap,
+{
+    /// The map's cache, then each key with its value's input and the body's cache, then the result.
+    #[allow(clippy::type_complexity)]
+    type Cache = (
+        A::Cache,
+        Vec<(<A::Out as ValueMap>::Key, ValueIn<A>, R::Cache)>,
+        <A::Out as ValueMap>::With<R::Out>,
+    );
+
+    fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
+        let ca = slot!(cache, 0);
+        self.map.forward(x, ca);
+        let pairs = self.map.value(x, init(ca)).pairs();
+        let mut steps = Vec::with_capacity(pairs.len());
+        let mut out = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            let input = Scoped::new(v.clone());
+            let mut c = MaybeUninit::uninit();
+            self.body.forward(&input, &mut c);
+            // SAFETY: `forward` initialised the whole cache.
+            let c = unsafe { c.assume_init() };
+            out.push((k.clone(), self.body.value(&input, &c).clone()));
+            steps.push((k.clone(), input, c));
+        }
+        slot!(cache, 1).write(steps);
+        slot!(cache, 2).write(<A::Out as ValueMap>::from_pairs(out));
+    }
+
+    fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
+        &c.2
+    }
+
+    fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
+        if !Self::NEEDS_GRAD {
+            return;
+        }
+        let dvalues: Vec<_> =
+            c.1.iter()
+                .filter_map(|(k, input, cache)| {
+                    let d = dy.value_at(k)?.clone();
+                    let mut dv = input.zero_like();
+                    self.body.backward(input, cache, d, &mut dv);
+                    Some((k, dv.0))
+                })
+                .collect();
+        send(&self.map, x, &c.0, dx, |g| {
+            for (k, dv) in &dvalues {
+                if let Some(gv) = g.value_at_mut(k) {
+                    gv.accumulate(dv);
+                }
+            }
+        });
+    }
+
+    fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
+        let m = self.map.eval(x);
+        let out = m
+            .pairs()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    self.body.eval(&Scoped::new(v.clone())).into_owned(),
+                )
+            })
+            .collect();
+        Cow::Owned(<A::Out as ValueMap>::from_pairs(out))
+    }
+}
