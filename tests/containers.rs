@@ -142,7 +142,8 @@ fn map_values_of_maps() {
     ]);
     let (a, b) = ("a".to_string(), "b".to_string());
     let d = Vector::<f64, U2>::zeros();
-    let f = |m: Ex<Var<HashMap<String, Vector<f64, U2>>, Root<Z>>>| {
+    type Named = HashMap<String, Vector<f64, U2>>;
+    let f = |m: backprop::entry::Placeholders<Named>| {
         m.map_values(|v| v.tanh() * v)
             .then(|t| t.lookup_or(&a, &d).dot(t.lookup_or(&b, &d)))
     };
