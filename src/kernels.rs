@@ -13,7 +13,7 @@ use crate::Scalar;
 /// and to break the floating-point add dependency chain.
 const LANES: usize = 8;
 
-/// `a . b`, with [`LANES`] independent partial sums.
+/// `a . b`, with eight independent partial sums.
 ///
 /// ```
 /// assert_eq!(backprop::kernels::dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
@@ -114,7 +114,7 @@ pub fn add_assign<T: Scalar>(y: &mut [T], x: &[T]) {
     }
 }
 
-/// Sum of the elements, with [`LANES`] independent partial sums.
+/// Sum of the elements, with eight independent partial sums.
 ///
 /// ```
 /// assert_eq!(backprop::kernels::sum(&[1.0, 2.0, 3.5]), 6.5);

@@ -76,6 +76,32 @@
 //! enclosing closure is a compile error, so it can never silently read the wrong value): pass
 //! what you need through the binding, as `y` above.
 //!
+//! # Records of parameters
+//!
+//! `#[derive(Backprop)]` on a struct (named or tuple fields, generic, nested) makes it an input
+//! like a tuple: inside the closure each field is an expression under its own name, and the
+//! gradient comes back as the same struct.
+//!
+//! ```
+//! use backprop::prelude::*;
+//!
+//! #[derive(Backprop, Clone)]
+//! struct Line { slope: f64, intercept: f64 }
+//!
+//! let line = Line { slope: 2.0, intercept: 1.0 };
+//! let data = [(0.0, 1.5), (1.0, 2.5)];
+//! let g: Line = grad(|l| {
+//!     let (x0, y0, x1, y1) = (data[0].0, data[0].1, data[1].0, data[1].1);
+//!     (l.slope * x0 + l.intercept - y0).powi(2) + (l.slope * x1 + l.intercept - y1).powi(2)
+//! }, &line);
+//! // residuals -0.5 and 0.5: d/dslope = 2 (0.5 * 1), d/dintercept = 2 (-0.5 + 0.5)
+//! assert_eq!((g.slope, g.intercept), (1.0, 0.0));
+//! ```
+//!
+//! Sequences, maps and options are inputs too: `xs.map_items(..)`, `xs.sum_items()`,
+//! `xs.fold(..)`, `map.lookup_or(&key, &default)`, `option.unwrap_or(&default)`; see
+//! [`ops::containers`] and [`ops::fold`].
+//!
 //! # Your own operations
 //!
 //! An elementwise function with its derivative, or any function with a hand-written gradient
@@ -120,7 +146,9 @@
 //! | `evalBP`, `gradBP`, `backprop` | [`eval`], [`grad`], [`value_and_grad`] |
 //! | `backpropWith` | [`vjp`] |
 //! | `constVar`, `auto` | [`constant`], plain numbers |
-//! | `op1`, `liftOp1` | [`op`], [`Ex::map`] |
+//! | `op1`, `op2`, `op3`, `isoVar` | [`op`], [`op2`], [`op3`], [`Ex::iso`] |
+//! | `^^.`, `.~~`, `%~~`, `^^?` | record fields, [`Ex::set_field`], [`Ex::over_field`], [`Ex::lookup`] |
+//! | `sequenceVar`, `collectVar`, `Prelude.Backprop` | [`Ex::map_items`], [`Ex::fold`], [`Ex::sum_items`], [`Ex::product`] |
 //! | `Backprop` (`zero`, `add`, `one`) | [`Backprop`] (`zero_like`, `accumulate`, `one_like`) |
 //! | `let` sharing of `BVar`s | [`Bind::then`] |
 #![deny(missing_docs)]
