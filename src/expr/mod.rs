@@ -44,6 +44,29 @@ pub(crate) fn init<T>(slot: &MaybeUninit<T>) -> &T {
     unsafe { slot.assume_init_ref() }
 }
 
+/// Sends a whole gradient `g` to child `a`: added straight into a placeholder's slot, or passed
+/// to the child's backward pass. Nothing is done when `a` needs no gradient.
+#[inline(always)]
+pub(crate) fn send_owned<In, A: Diff<In>>(a: &A, x: &In, cache: &A::Cache, dx: &mut In, g: A::Out) {
+    if !A::NEEDS_GRAD {
+        return;
+    }
+    match a.grad_slot(dx) {
+        Some(slot) => slot.accumulate(&g),
+        None => a.backward(x, cache, g, dx),
+    }
+}
+
+/// Runs `e` forward at `x` and returns its cache by value: for nodes that keep one cache per
+/// element of a sequence.
+#[inline(always)]
+pub(crate) fn forward_owned<In, N: Diff<In>>(e: &N, x: &In) -> N::Cache {
+    let mut cache = MaybeUninit::uninit();
+    e.forward(x, &mut cache);
+    // SAFETY: `forward` initialises the whole cache (the trait's contract).
+    unsafe { cache.assume_init() }
+}
+
 /// Runs `e` forward at `x` with its cache built in place (no copies of nested caches), hands the
 /// cache to `k`, then drops it.
 #[inline(always)]

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
-use crate::expr::{init, send, slot, Diff, Ex, Expr, Input, Root, Scoped, S};
+use crate::expr::{forward_owned, init, send, slot, Diff, Ex, Expr, Input, Root, Scoped, S};
 use crate::ops::fold::Sequence;
 use crate::ops::{unary, Unary, UnaryOp};
 use num_traits::{Float, One};
@@ -284,10 +284,7 @@ where
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let input = Scoped::new(item.clone());
-            let mut c = MaybeUninit::uninit();
-            self.body.forward(&input, &mut c);
-            // SAFETY: `forward` initialised the whole cache.
-            let c = unsafe { c.assume_init() };
+            let c = forward_owned(&self.body, &input);
             out.push(self.body.value(&input, &c).clone());
             steps.push((input, c));
         }
@@ -633,10 +630,7 @@ where
         let mut out = Vec::with_capacity(pairs.len());
         for (k, v) in pairs {
             let input = Scoped::new(v.clone());
-            let mut c = MaybeUninit::uninit();
-            self.body.forward(&input, &mut c);
-            // SAFETY: `forward` initialised the whole cache.
-            let c = unsafe { c.assume_init() };
+            let c = forward_owned(&self.body, &input);
             out.push((k.clone(), self.body.value(&input, &c).clone()));
             steps.push((k.clone(), input, c));
         }

@@ -8,7 +8,7 @@
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, slot, Diff, Ex, Expr};
+use crate::expr::{init, send_owned, slot, Diff, Ex, Expr};
 use crate::Backprop;
 
 /// The node of a user operation (built by [`op`]).
@@ -86,10 +86,7 @@ where
             return;
         }
         let g = (c.2)(&dy);
-        match self.a.grad_slot(dx) {
-            Some(slot) => slot.accumulate(&g),
-            None => self.a.backward(x, &c.0, g, dx),
-        }
+        send_owned(&self.a, x, &c.0, dx, g)
     }
     #[inline(always)]
     fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Y> {
@@ -159,10 +156,7 @@ macro_rules! custom_op {
                 $(
                     if $a::NEEDS_GRAD {
                         let $g = grads.$i;
-                        match self.$x.grad_slot(dx) {
-                            Some(slot) => slot.accumulate(&$g),
-                            None => self.$x.backward(x, &(c.0).$i, $g, dx),
-                        }
+                        send_owned(&self.$x, x, &(c.0).$i, dx, $g)
                     }
                 )+
             }
@@ -287,10 +281,7 @@ where
             return;
         }
         let g = (self.from)(&dy);
-        match self.a.grad_slot(dx) {
-            Some(slot) => slot.accumulate(&g),
-            None => self.a.backward(x, &c.0, g, dx),
-        }
+        send_owned(&self.a, x, &c.0, dx, g)
     }
     #[inline(always)]
     fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Y> {

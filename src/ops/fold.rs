@@ -14,7 +14,9 @@
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, send, slot, Diff, Ex, Expr, Input, MaxOf, Root, Scoped, S};
+use crate::expr::{
+    forward_owned, init, send, send_owned, slot, Diff, Ex, Expr, Input, MaxOf, Root, Scoped, S,
+};
 use crate::Backprop;
 
 /// A sequence of values of one type: `[T; N]` or `Vec<T>`.
@@ -145,10 +147,7 @@ where
         let mut steps = Vec::with_capacity(items.len());
         for item in items {
             let step = Scoped::new((h, item.clone()));
-            let mut c = MaybeUninit::uninit();
-            self.body.forward(&step, &mut c);
-            // SAFETY: `forward` initialised the whole cache.
-            let c = unsafe { c.assume_init() };
+            let c = forward_owned(&self.body, &step);
             h = self.body.value(&step, &c).clone();
             steps.push((step, c));
         }
@@ -179,10 +178,7 @@ where
             }
         });
         if I::NEEDS_GRAD {
-            match self.init.grad_slot(dx) {
-                Some(slot) => slot.accumulate(&dh),
-                None => self.init.backward(x, &c.1, dh, dx),
-            }
+            send_owned(&self.init, x, &c.1, dx, dh)
         }
     }
 

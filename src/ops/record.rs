@@ -16,7 +16,7 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, send, slot, Diff, Ex, Expr, MaxOf, TupleField};
+use crate::expr::{init, send, send_owned, slot, Diff, Ex, Expr, MaxOf, TupleField};
 use crate::Backprop;
 
 /// The node of [`Ex::get_field`].
@@ -206,10 +206,7 @@ where
             // The replaced field does not depend on the record.
             let zero = dv.zero_like();
             *dy.field_mut() = zero;
-            match self.a.grad_slot(dx) {
-                Some(slot) => slot.accumulate(&dy),
-                None => self.a.backward(x, &c.0, dy, dx),
-            }
+            send_owned(&self.a, x, &c.0, dx, dy)
         }
     }
     #[inline(always)]
