@@ -154,6 +154,8 @@
 #![deny(missing_docs)]
 
 pub mod check;
+#[cfg(feature = "data")]
+pub mod data;
 pub mod dims;
 pub mod docs;
 pub mod entry;

@@ -1,0 +1,6 @@
+//! Data sets: a reader for MNIST's IDX files (gzipped or raw), with errors that say what is wrong
+//! and never a panic on a bad file. Needs the `data` feature (on by default).
+
+mod idx;
+
+pub use idx::{load_mnist, read_images, read_labels, IdxError, Images, Mnist};
