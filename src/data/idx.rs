@@ -246,7 +246,7 @@ pub fn read_images(path: impl AsRef<Path>) -> Result<Images, IdxError> {
             found: (rows as u32, cols as u32),
         });
     }
-    let n = count.checked_mul(rows * cols).unwrap_or(usize::MAX);
+    let n = count.saturating_mul(rows * cols);
     check_len(path, &bytes, 16usize.saturating_add(n))?;
     Ok(Images {
         count,
