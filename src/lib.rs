@@ -153,6 +153,9 @@
 //! | `let` sharing of `BVar`s | [`Bind::then`] |
 #![deny(missing_docs)]
 
+// Lets `#[derive(Backprop)]`, which names `::backprop`, work inside this crate too.
+extern crate self as backprop;
+
 pub mod check;
 #[cfg(feature = "data")]
 pub mod data;
@@ -162,6 +165,7 @@ pub mod entry;
 pub mod expr;
 mod gradient;
 pub mod kernels;
+pub mod nn;
 pub mod ops;
 mod scalar;
 pub mod shape;

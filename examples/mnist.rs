@@ -1,0 +1,219 @@
+//! Trains the 784-300-100-10 network (logistic hidden layers, softmax cross-entropy) on MNIST and
+//! prints its test accuracy: the showcase of Haskell's `backprop`, here with static shapes and no
+//! tape.
+//!
+//! Run: `cargo run --release --example mnist -- [mnist folder] [epochs]`
+//!
+//! The folder holds the four IDX files (gzipped or raw); by default `../shared/data/mnist`. With
+//! no folder found it trains on a small synthetic data set instead, and says so.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use backprop::data::{load_mnist, Images};
+use backprop::nn::{Adam, Dense, Optimizer, Rng};
+use backprop::ops::map::Logistic;
+use backprop::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Backprop, Clone)]
+struct Net {
+    l1: Dense<f64, U784, U300>,
+    l2: Dense<f64, U300, U100>,
+    l3: Dense<f64, U100, U10>,
+}
+
+struct Data {
+    train: (Images, Vec<u8>),
+    test: (Images, Vec<u8>),
+    source: String,
+}
+
+/// A synthetic stand-in: ten noisy prototypes, 28x28 like MNIST.
+fn synthetic(rng: &mut Rng) -> Data {
+    let protos: Vec<Vec<u8>> = (0..10)
+        .map(|_| {
+            (0..784)
+                .map(|_| if rng.uniform(0.0, 1.0) < 0.2 { 255 } else { 0 })
+                .collect()
+        })
+        .collect();
+    let mut make = |n: usize| {
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let pixels = labels
+            .iter()
+            .flat_map(|&l| protos[l as usize].clone())
+            .map(|p| {
+                if rng.uniform(0.0, 1.0) < 0.1 {
+                    255 - p
+                } else {
+                    p
+                }
+            })
+            .collect();
+        (
+            Images {
+                count: n,
+                rows: 28,
+                cols: 28,
+                pixels,
+            },
+            labels,
+        )
+    };
+    let (train, test) = (make(2000), make(500));
+    Data {
+        train,
+        test,
+        source: "synthetic data (2,000 training and 500 test samples)".into(),
+    }
+}
+
+fn input(images: &Images, i: usize) -> Vector<f64, U784> {
+    let px = images.image(i);
+    Vector::from_fn(|k| f64::from(px[k]) / 255.0)
+}
+
+fn one_hot(label: u8) -> Vector<f64, U10> {
+    Vector::from_fn(|k| if k == label as usize { 1.0 } else { 0.0 })
+}
+
+/// The loss of one sample.
+fn loss<'a>(
+    net: backprop::entry::Placeholders<Net>,
+    x: &'a Vector<f64, U784>,
+    t: &'a Vector<f64, U10>,
+) -> Ex<impl backprop::expr::Diff<Net, Out = f64> + 'a> {
+    let h1 = constant(x).dense(net.l1.w, net.l1.b, Logistic);
+    let h2 = h1.dense(net.l2.w, net.l2.b, Logistic);
+    softmax_cross_entropy(net.l3.w.matvec(h2) + net.l3.b, constant(t))
+}
+
+fn accuracy(net: &Net, (images, labels): &(Images, Vec<u8>)) -> f64 {
+    let correct = (0..images.count)
+        .filter(|&i| {
+            let x = input(images, i);
+            let logits = eval(
+                |net: backprop::entry::Placeholders<Net>| {
+                    let h1 = constant(&x).dense(net.l1.w, net.l1.b, Logistic);
+                    let h2 = h1.dense(net.l2.w, net.l2.b, Logistic);
+                    net.l3.w.matvec(h2) + net.l3.b
+                },
+                net,
+            );
+            let best = (0..10)
+                .max_by(|&a, &b| logits[a].total_cmp(&logits[b]))
+                .unwrap();
+            best == labels[i] as usize
+        })
+        .count();
+    correct as f64 / images.count as f64
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let folder = args
+        .get(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/data/mnist"));
+    let epochs: usize = args.get(2).and_then(|e| e.parse().ok()).unwrap_or(6);
+    let mut rng = Rng::new(2024);
+    let data = match load_mnist(&folder) {
+        Ok(m) => Data {
+            train: (m.train_images, m.train_labels),
+            test: (m.test_images, m.test_labels),
+            source: format!("MNIST from {}", folder.display()),
+        },
+        Err(e) => {
+            eprintln!("No MNIST data: {e}.");
+            eprintln!(
+                "Training on synthetic data instead. To use MNIST, pass the folder with the four"
+            );
+            eprintln!("IDX files: cargo run --release --example mnist -- path/to/mnist");
+            synthetic(&mut rng)
+        }
+    };
+    println!("{}", data.source);
+
+    let mut net = Net {
+        l1: Dense::xavier(&mut rng),
+        l2: Dense::xavier(&mut rng),
+        l3: Dense::xavier(&mut rng),
+    };
+    let mut opt = Adam::new(1e-3);
+    let batch = 32;
+    let n = data.train.0.count;
+    let mut order: Vec<usize> = (0..n).collect();
+    // Each of two threads sums the gradients of half a batch into its own buffer.
+    let mut grads = [net.zero_like(), net.zero_like()];
+    let start = Instant::now();
+    let mut summary = Vec::new();
+    for epoch in 1..=epochs {
+        rng.shuffle(&mut order);
+        let bar = ProgressBar::new(n as u64);
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap()
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{epoch}/{epochs}"));
+        let epoch_start = Instant::now();
+        let mut total_loss = 0.0;
+        for (b, chunk) in order.chunks(batch).enumerate() {
+            let (left, right) = chunk.split_at(chunk.len() / 2);
+            let [g0, g1] = &mut grads;
+            let net_ref = &net;
+            let train = &data.train;
+            let sum = |g: &mut Net, idx: &[usize]| {
+                *g = g.zero_like();
+                idx.iter()
+                    .map(|&i| {
+                        let (x, t) = (input(&train.0, i), one_hot(train.1[i]));
+                        value_and_grad_acc(|p| loss(p, &x, &t), net_ref, g)
+                    })
+                    .sum::<f64>()
+            };
+            let (l0, l1) = std::thread::scope(|s| {
+                let h = s.spawn(|| sum(g1, right));
+                (sum(g0, left), h.join().unwrap())
+            });
+            total_loss += l0 + l1;
+            g0.accumulate(g1);
+            let scale = 1.0 / chunk.len() as f64;
+            g0.for_each_scalar_mut(&mut |v| *v *= scale);
+            opt.step(&mut net, g0);
+            if b % 50 == 0 {
+                let done = (b + 1) * batch;
+                bar.set_position(done.min(n) as u64);
+                bar.set_message(format!(
+                    "loss {:.4}, {:.0} samples/s",
+                    total_loss / done.min(n) as f64,
+                    done as f64 / epoch_start.elapsed().as_secs_f64()
+                ));
+            }
+        }
+        bar.finish_and_clear();
+        let acc = accuracy(&net, &data.test);
+        let secs = epoch_start.elapsed().as_secs_f64();
+        println!(
+            "epoch {epoch}/{epochs}: mean loss {:.4}, test accuracy {:.2}%, {:.1} s ({:.0} samples/s)",
+            total_loss / n as f64,
+            100.0 * acc,
+            secs,
+            n as f64 / secs
+        );
+        summary.push((epoch, total_loss / n as f64, acc, secs));
+    }
+    println!("\n| epoch | mean loss | test accuracy | seconds |\n|---:|---:|---:|---:|");
+    for (e, l, a, s) in &summary {
+        println!("| {e} | {l:.4} | {:.2}% | {s:.1} |", 100.0 * a);
+    }
+    let final_acc = summary.last().map_or(0.0, |s| s.2);
+    println!(
+        "\nfinal test accuracy {:.2}% after {} epochs in {:.0} s ({})",
+        100.0 * final_acc,
+        epochs,
+        start.elapsed().as_secs_f64(),
+        data.source
+    );
+}
