@@ -5,6 +5,9 @@ use backprop::nn::{Adam, Dense, Momentum, Optimizer, Rng, Sgd};
 use backprop::ops::map::Tanh;
 use backprop::prelude::*;
 
+/// (input, target) pairs.
+type Samples = [(Vector<f64, U2>, Vector<f64, U1>)];
+
 #[test]
 fn adam_follows_its_update_formula() {
     let mut p = (1.0_f64, Vector::<f64, U2>::from([0.5, -0.5]));
@@ -59,11 +62,7 @@ fn every_optimizer_fits_a_small_layer() {
             })
             .sum()
     };
-    fn train<O: Optimizer<f64>>(
-        mut opt: O,
-        data: &[(Vector<f64, U2>, Vector<f64, U1>)],
-        steps: usize,
-    ) -> Dense<f64, U2, U1> {
+    fn train<O: Optimizer<f64>>(mut opt: O, data: &Samples, steps: usize) -> Dense<f64, U2, U1> {
         let mut l: Dense<f64, U2, U1> = Dense::xavier(&mut Rng::new(3));
         for _ in 0..steps {
             let mut g = l.zero_like();
