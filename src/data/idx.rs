@@ -171,16 +171,23 @@ pub struct Mnist {
 
 /// Reads a file, gunzipping it when it starts with the gzip magic bytes.
 fn read_bytes(path: &Path) -> Result<Vec<u8>, IdxError> {
-    let io = |source| IdxError::Io {
+    let raw = std::fs::read(path).map_err(|source| IdxError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let raw = std::fs::read(path).map_err(io)?;
+    })?;
+    gunzip(raw, path)
+}
+
+/// The bytes, gunzipped when they start with the gzip magic bytes.
+fn gunzip(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, IdxError> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&raw[..])
             .read_to_end(&mut out)
-            .map_err(io)?;
+            .map_err(|source| IdxError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(out)
     } else {
         Ok(raw)
@@ -237,7 +244,21 @@ fn check_len(path: &Path, bytes: &[u8], expected: usize) -> Result<(), IdxError>
 /// ```
 pub fn read_images(path: impl AsRef<Path>) -> Result<Images, IdxError> {
     let path = path.as_ref();
-    let bytes = read_bytes(path)?;
+    images_from(read_bytes(path)?, path)
+}
+
+/// Parses the bytes of an image file (gzipped or raw); `name` only names the source in errors.
+///
+/// ```
+/// let err = backprop::data::parse_images(vec![0, 0, 8, 1], "bytes").unwrap_err();
+/// assert_eq!(err.to_string(), "bytes: not an IDX file of this kind: magic number 2049, expected 2051");
+/// ```
+pub fn parse_images(bytes: Vec<u8>, name: impl AsRef<Path>) -> Result<Images, IdxError> {
+    let path = name.as_ref();
+    images_from(gunzip(bytes, path)?, path)
+}
+
+fn images_from(bytes: Vec<u8>, path: &Path) -> Result<Images, IdxError> {
     let dims = header(path, &bytes, 2051, 3)?;
     let (count, rows, cols) = (dims[0], dims[1], dims[2]);
     if (rows, cols) != (28, 28) {
@@ -265,7 +286,21 @@ pub fn read_images(path: impl AsRef<Path>) -> Result<Images, IdxError> {
 /// ```
 pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<u8>, IdxError> {
     let path = path.as_ref();
-    let bytes = read_bytes(path)?;
+    labels_from(read_bytes(path)?, path)
+}
+
+/// Parses the bytes of a label file (gzipped or raw); `name` only names the source in errors.
+///
+/// ```
+/// let labels = backprop::data::parse_labels(vec![0, 0, 8, 1, 0, 0, 0, 2, 7, 3], "bytes").unwrap();
+/// assert_eq!(labels, vec![7, 3]);
+/// ```
+pub fn parse_labels(bytes: Vec<u8>, name: impl AsRef<Path>) -> Result<Vec<u8>, IdxError> {
+    let path = name.as_ref();
+    labels_from(gunzip(bytes, path)?, path)
+}
+
+fn labels_from(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>, IdxError> {
     let count = header(path, &bytes, 2049, 1)?[0];
     check_len(path, &bytes, 8usize.saturating_add(count))?;
     let labels = bytes[8..8 + count].to_vec();

@@ -3,4 +3,6 @@
 
 mod idx;
 
-pub use idx::{load_mnist, read_images, read_labels, IdxError, Images, Mnist};
+pub use idx::{
+    load_mnist, parse_images, parse_labels, read_images, read_labels, IdxError, Images, Mnist,
+};

@@ -26,6 +26,7 @@
 //! assert!(eval(loss, &layer) < before / 100.0);
 //! ```
 
+pub mod checkpoint;
 mod init;
 mod optim;
 
