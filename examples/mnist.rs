@@ -2,7 +2,10 @@
 //! prints its test accuracy: the showcase of Haskell's `backprop`, here with static shapes and no
 //! tape.
 //!
-//! Run: `cargo run --release --example mnist -- [mnist folder] [epochs]`
+//! Run: `cargo run --release --example mnist -- [mnist folder] [epochs] [checkpoint file]`
+//!
+//! With a checkpoint file, training starts from it when it exists and saves to it after every
+//! epoch (atomically), so a run can stop and resume.
 //!
 //! The folder holds the four IDX files (gzipped or raw); by default `../shared/data/mnist`. With
 //! no folder found it trains on a small synthetic data set instead, and says so.
@@ -11,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use backprop::data::{load_mnist, Images};
-use backprop::nn::{Adam, Dense, Optimizer, Rng};
+use backprop::nn::{checkpoint, Adam, Dense, Optimizer, Rng};
 use backprop::ops::map::Logistic;
 use backprop::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -140,6 +143,19 @@ fn main() {
         l2: Dense::xavier(&mut rng),
         l3: Dense::xavier(&mut rng),
     };
+    let ckpt = args.get(3).map(PathBuf::from);
+    if let Some(path) = ckpt.as_ref().filter(|p| p.exists()) {
+        match checkpoint::load(path, &net) {
+            Ok(loaded) => {
+                net = loaded;
+                println!("resumed from {}", path.display());
+            }
+            Err(e) => {
+                eprintln!("cannot resume: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     let mut opt = Adam::new(1e-3);
     let batch = 32;
     let n = data.train.0.count;
@@ -203,6 +219,12 @@ fn main() {
             n as f64 / secs
         );
         summary.push((epoch, total_loss / n as f64, acc, secs));
+        if let Some(path) = &ckpt {
+            if let Err(e) = checkpoint::save(path, &net) {
+                eprintln!("cannot save the checkpoint: {e}");
+                std::process::exit(1);
+            }
+        }
     }
     println!("\n| epoch | mean loss | test accuracy | seconds |\n|---:|---:|---:|---:|");
     for (e, l, a, s) in &summary {
