@@ -178,7 +178,9 @@ pub use entry::{eval, grad, jacobian, value_and_grad, value_and_grad_acc, vjp};
 pub use expr::{constant, tuple, Bind, Ex};
 pub use gradient::{Backprop, Scalars};
 pub use ops::custom::{op, op2, op3};
-pub use ops::loss::{cross_entropy, softmax_cross_entropy, squared_error};
+pub use ops::loss::{
+    cross_entropy, softmax_cross_entropy, softmax_cross_entropy_rows, squared_error,
+};
 pub use scalar::Scalar;
 pub use tensor::{Matrix, ShapeError, Tensor, Vector, INLINE_LEN};
 
@@ -194,7 +196,7 @@ pub mod prelude {
     pub use crate::expr::{Root, Var, Z};
     pub use crate::{
         check_grad, constant, cross_entropy, eval, grad, jacobian, op, op2, op3,
-        softmax_cross_entropy, squared_error, tuple, value_and_grad, value_and_grad_acc, vjp,
+        softmax_cross_entropy, softmax_cross_entropy_rows, squared_error, tuple, value_and_grad, value_and_grad_acc, vjp,
         Backprop, Bind, Ex, Matrix, Scalars, Vector,
     };
 }

@@ -29,9 +29,11 @@
 pub mod checkpoint;
 mod init;
 mod optim;
+mod parallel;
 
 pub use init::Rng;
 pub use optim::{Adam, Momentum, Optimizer, Sgd};
+pub use parallel::parallel_grad;
 
 use crate::{Dim, Matrix, Scalar, Vector};
 

@@ -15,7 +15,7 @@ use crate::expr::{Ex, Expr};
 use crate::ops::softmax::{shifted_sum, softmax_acc};
 use crate::ops::{binary, Binary, BinaryOp};
 use crate::shape::{LossShape, VectorLossShape};
-use crate::{kernels, Scalar, Tensor};
+use crate::{kernels, Dim, Matrix, Scalar, Tensor};
 
 /// Sum of squared differences.
 ///
@@ -115,6 +115,13 @@ impl<X: Tensor, Y: Tensor<Elem = X::Elem>> BinaryOp<X, Y> for SoftmaxCrossEntrop
     }
 }
 
+/// `sum_i t_i (lse(z) - z_i)`, computed as `sum_i t_i ((m - z_i) + ln s)` without overflow.
+fn softmax_cross_entropy_of<T: Scalar>(z: &[T], t: &[T]) -> T {
+    let (m, s) = shifted_sum(z);
+    let ln_s = s.ln();
+    z.iter().zip(t).map(|(&zi, &ti)| ti * ((m - zi) + ln_s)).sum()
+}
+
 /// Sum of squared differences between two tensors of the same shape.
 ///
 /// ```
@@ -163,4 +170,69 @@ where
     A::Out: VectorLossShape<B::Out>,
 {
     binary(SoftmaxCrossEntropy, logits, t)
+}
+
+/// Softmax cross-entropy of each row of a batch of logits against the same row of the targets,
+/// summed over the rows (a mini-batch loss).
+///
+/// ```
+/// use backprop::ops::{loss::SoftmaxCrossEntropyRows, BinaryOp};
+/// use backprop::prelude::*;
+/// let z = Matrix::<f64, U2, U2>::zeros();
+/// let t = Matrix::<f64, U2, U2>::from([[1.0, 0.0], [0.0, 1.0]]);
+/// assert_eq!(SoftmaxCrossEntropyRows.forward(&z, &t), 2.0 * 2.0_f64.ln());
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SoftmaxCrossEntropyRows;
+
+impl<T: Scalar, R: Dim, C: Dim, R2: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Matrix<T, R2, C2>>
+    for SoftmaxCrossEntropyRows
+{
+    type Out = T;
+    fn forward(&self, z: &Matrix<T, R, C>, t: &Matrix<T, R2, C2>) -> T {
+        (0..R::USIZE)
+            .map(|r| softmax_cross_entropy_of(z.row(r), t.row(r)))
+            .fold(T::zero(), |s, v| s + v)
+    }
+    fn backward_a(&self, z: &Matrix<T, R, C>, t: &Matrix<T, R2, C2>, _: &T, dy: &T, gz: &mut Matrix<T, R, C>) {
+        let c = C::USIZE.max(1);
+        for (r, g) in gz.as_mut_slice().chunks_exact_mut(c).enumerate() {
+            let total = kernels::sum(t.row(r));
+            softmax_acc(z.row(r), *dy * total, g);
+            kernels::axpy(g, -*dy, t.row(r));
+        }
+    }
+    fn backward_b(&self, z: &Matrix<T, R, C>, _: &Matrix<T, R2, C2>, _: &T, dy: &T, gt: &mut Matrix<T, R2, C2>) {
+        let c = C2::USIZE.max(1);
+        for (r, g) in gt.as_mut_slice().chunks_exact_mut(c).enumerate() {
+            let (m, s) = shifted_sum(z.row(r));
+            let ln_s = s.ln();
+            for (gi, &zi) in g.iter_mut().zip(z.row(r)) {
+                *gi += *dy * ((m - zi) + ln_s);
+            }
+        }
+    }
+}
+
+/// Softmax cross-entropy of each row of `logits` (a batch, one sample a row) against the same row
+/// of `targets`, summed over the rows.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let z = Matrix::<f64, U2, U3>::from([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]);
+/// let t = Matrix::<f64, U2, U3>::from([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
+/// let batch = eval(|z| softmax_cross_entropy_rows(z, constant(&t)), &z);
+/// let (r0, t0) = (Vector::<f64, U3>::from([1.0, 2.0, 3.0]), Vector::from([0.0, 0.0, 1.0]));
+/// let one = eval(|z| softmax_cross_entropy(z, constant(&t0)), &r0);
+/// assert!((batch - (one + 3.0_f64.ln())).abs() < 1e-12);
+/// ```
+pub fn softmax_cross_entropy_rows<A: Expr, B: Expr>(
+    logits: Ex<A>,
+    targets: Ex<B>,
+) -> Ex<Binary<SoftmaxCrossEntropyRows, A, B>>
+where
+    A::Out: LossShape<B::Out>,
+    SoftmaxCrossEntropyRows: BinaryOp<A::Out, B::Out>,
+{
+    binary(SoftmaxCrossEntropyRows, logits, targets)
 }

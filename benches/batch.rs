@@ -1,0 +1,85 @@
+//! Mini-batch gradients of the 784-300-100-10 network, batch of 128: as matrix-matrix products
+//! (`matrixmultiply`) versus per-sample passes, on one thread versus two (data-parallel, each
+//! thread summing its half into its own buffer).
+//!
+//! Run: `cargo bench --bench batch`, then `python3 benches/ratios.py`.
+
+use backprop::nn::{parallel_grad, Dense, Rng};
+use backprop::prelude::*;
+use criterion::{criterion_group, criterion_main, Criterion};
+
+type Params = (Dense<f64, U784, U300>, Dense<f64, U300, U100>, Dense<f64, U100, U10>);
+type Sample = (Vector<f64, U784>, Vector<f64, U10>);
+
+/// The gradient of a whole chunk of `B` samples as one batch: matrix-matrix products.
+fn batch_grad<B: Dim>(p: &Params, chunk: &[Sample], g: &mut Params) -> f64 {
+    let x = Matrix::<f64, B, U784>::from_fn(|r, c| chunk[r].0[c]);
+    let t = Matrix::<f64, B, U10>::from_fn(|r, c| chunk[r].1[c]);
+    value_and_grad_acc(
+        |(l1, l2, l3)| {
+            let h1 = constant(&x).matmul(l1.w.transpose()).add_row(l1.b).logistic();
+            let h2 = h1.matmul(l2.w.transpose()).add_row(l2.b).logistic();
+            softmax_cross_entropy_rows(h2.matmul(l3.w.transpose()).add_row(l3.b), constant(&t))
+        },
+        p,
+        g,
+    )
+}
+
+/// The same gradient, one sample at a time.
+fn sample_grad(p: &Params, chunk: &[Sample], g: &mut Params) -> f64 {
+    chunk
+        .iter()
+        .map(|(x, t)| {
+            value_and_grad_acc(
+                |(l1, l2, l3)| {
+                    let h1 = constant(x).dense(l1.w, l1.b, backprop::ops::map::Logistic);
+                    let h2 = h1.dense(l2.w, l2.b, backprop::ops::map::Logistic);
+                    softmax_cross_entropy(l3.w.matvec(h2) + l3.b, constant(t))
+                },
+                p,
+                g,
+            )
+        })
+        .sum()
+}
+
+fn batch(c: &mut Criterion) {
+    let mut rng = Rng::new(5);
+    let p: Params = (Dense::xavier(&mut rng), Dense::xavier(&mut rng), Dense::xavier(&mut rng));
+    let samples: Vec<Sample> = (0..128)
+        .map(|i| {
+            let x = Vector::from_fn(|_| rng.uniform(0.0, 1.0));
+            (x, Vector::from_fn(|k| if k == i % 10 { 1.0 } else { 0.0 }))
+        })
+        .collect();
+    let mut one = [p.zero_like()];
+    let mut two = [p.zero_like(), p.zero_like()];
+    // All four compute the same gradient.
+    let reference = parallel_grad(&p, &samples, &mut one, sample_grad);
+    let l = parallel_grad(&p, &samples, &mut two, batch_grad::<U64>);
+    assert!((l - reference).abs() < 1e-9 && two[0].0.w.approx_eq(&one[0].0.w, 1e-9));
+
+    let mut group = c.benchmark_group("batch-128-gradient");
+    group.bench_function("manual", |b| {
+        // The per-sample loop on one thread is the baseline the ratios are taken against.
+        b.iter(|| parallel_grad(&p, &samples, &mut one, sample_grad))
+    });
+    group.bench_function("per-sample-2-threads", |b| {
+        b.iter(|| parallel_grad(&p, &samples, &mut two, sample_grad))
+    });
+    group.bench_function("matmul-1-thread", |b| {
+        b.iter(|| parallel_grad(&p, &samples, &mut one, batch_grad::<U128>))
+    });
+    group.bench_function("matmul-2-threads", |b| {
+        b.iter(|| parallel_grad(&p, &samples, &mut two, batch_grad::<U64>))
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(5));
+    targets = batch
+}
+criterion_main!(benches);

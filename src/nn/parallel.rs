@@ -1,0 +1,62 @@
+//! Data-parallel gradients: a batch split across threads, each summing its share's gradients
+//! into its own buffer, then the buffers added with [`Backprop::accumulate`].
+//!
+//! The split is into contiguous chunks, one per buffer, and the buffers are added in order, so
+//! a result depends on the number of threads only through the order of floating-point additions.
+
+use crate::Backprop;
+
+/// Sums the loss and the gradient of `f` over `samples` on `buffers.len()` threads.
+///
+/// `f(params, chunk, grad)` must add the gradient of its chunk's loss into `grad` and return the
+/// loss. Each buffer is zeroed first; on return `buffers[0]` holds the total gradient.
+///
+/// ```
+/// use backprop::nn::parallel_grad;
+/// use backprop::prelude::*;
+/// let w = 2.0_f64;
+/// let xs: Vec<f64> = (1..=10).map(f64::from).collect();
+/// let mut buffers = [0.0, 0.0];
+/// let loss = parallel_grad(&w, &xs, &mut buffers, |w, chunk, g| {
+///     chunk.iter().map(|&x| value_and_grad_acc(|w| (w * x).powi(2), w, g)).sum()
+/// });
+/// let sq: f64 = xs.iter().map(|x| x * x).sum();
+/// assert_eq!((loss, buffers[0]), (4.0 * sq, 4.0 * sq));
+/// ```
+pub fn parallel_grad<P, S, F>(params: &P, samples: &[S], buffers: &mut [P], f: F) -> f64
+where
+    P: Backprop + Sync + Send,
+    S: Sync,
+    F: Fn(&P, &[S], &mut P) -> f64 + Sync,
+{
+    let Some((first, rest)) = buffers.split_first_mut() else {
+        return 0.0;
+    };
+    let per = samples.len().div_ceil(rest.len() + 1);
+    let chunk = |k: usize| &samples[(k * per).min(samples.len())..((k + 1) * per).min(samples.len())];
+    let f = &f;
+    let loss = std::thread::scope(|s| {
+        let handles: Vec<_> = rest
+            .iter_mut()
+            .enumerate()
+            .map(|(k, g)| {
+                let part = chunk(k + 1);
+                s.spawn(move || {
+                    *g = g.zero_like();
+                    f(params, part, g)
+                })
+            })
+            .collect();
+        *first = first.zero_like();
+        let mut loss = f(params, chunk(0), first);
+        for h in handles {
+            // A panic in `f` on another thread is re-raised here.
+            loss += h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+        loss
+    });
+    for g in rest.iter() {
+        first.accumulate(g);
+    }
+    loss
+}
