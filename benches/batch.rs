@@ -8,7 +8,11 @@ use backprop::nn::{parallel_grad, Dense, Rng};
 use backprop::prelude::*;
 use criterion::{criterion_group, criterion_main, Criterion};
 
-type Params = (Dense<f64, U784, U300>, Dense<f64, U300, U100>, Dense<f64, U100, U10>);
+type Params = (
+    Dense<f64, U784, U300>,
+    Dense<f64, U300, U100>,
+    Dense<f64, U100, U10>,
+);
 type Sample = (Vector<f64, U784>, Vector<f64, U10>);
 
 /// The gradient of a whole chunk of `B` samples as one batch: matrix-matrix products.
@@ -17,9 +21,9 @@ fn batch_grad<B: Dim>(p: &Params, chunk: &[Sample], g: &mut Params) -> f64 {
     let t = Matrix::<f64, B, U10>::from_fn(|r, c| chunk[r].1[c]);
     value_and_grad_acc(
         |(l1, l2, l3)| {
-            let h1 = constant(&x).matmul(l1.w.transpose()).add_row(l1.b).logistic();
-            let h2 = h1.matmul(l2.w.transpose()).add_row(l2.b).logistic();
-            softmax_cross_entropy_rows(h2.matmul(l3.w.transpose()).add_row(l3.b), constant(&t))
+            let h1 = constant(&x).matmul_t(l1.w).add_row(l1.b).logistic();
+            let h2 = h1.matmul_t(l2.w).add_row(l2.b).logistic();
+            softmax_cross_entropy_rows(h2.matmul_t(l3.w).add_row(l3.b), constant(&t))
         },
         p,
         g,
@@ -46,7 +50,11 @@ fn sample_grad(p: &Params, chunk: &[Sample], g: &mut Params) -> f64 {
 
 fn batch(c: &mut Criterion) {
     let mut rng = Rng::new(5);
-    let p: Params = (Dense::xavier(&mut rng), Dense::xavier(&mut rng), Dense::xavier(&mut rng));
+    let p: Params = (
+        Dense::xavier(&mut rng),
+        Dense::xavier(&mut rng),
+        Dense::xavier(&mut rng),
+    );
     let samples: Vec<Sample> = (0..128)
         .map(|i| {
             let x = Vector::from_fn(|_| rng.uniform(0.0, 1.0));

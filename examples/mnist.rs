@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use backprop::data::{load_mnist, Images};
-use backprop::nn::{checkpoint, Adam, Dense, Optimizer, Rng};
+use backprop::nn::{checkpoint, parallel_grad, Adam, Dense, Optimizer, Rng};
 use backprop::ops::map::Logistic;
 use backprop::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,19 +77,26 @@ fn input(images: &Images, i: usize) -> Vector<f64, U784> {
     Vector::from_fn(|k| f64::from(px[k]) / 255.0)
 }
 
-fn one_hot(label: u8) -> Vector<f64, U10> {
-    Vector::from_fn(|k| if k == label as usize { 1.0 } else { 0.0 })
-}
-
-/// The loss of one sample.
-fn loss<'a>(
-    net: backprop::entry::Placeholders<Net>,
-    x: &'a Vector<f64, U784>,
-    t: &'a Vector<f64, U10>,
-) -> Ex<impl backprop::expr::Diff<Net, Out = f64> + 'a> {
-    let h1 = constant(x).dense(net.l1.w, net.l1.b, Logistic);
-    let h2 = h1.dense(net.l2.w, net.l2.b, Logistic);
-    softmax_cross_entropy(net.l3.w.matvec(h2) + net.l3.b, constant(t))
+/// Adds the gradient of the summed loss of the samples `idx` (exactly 50) into `g`: one batch,
+/// one sample a row, through matrix-matrix products.
+fn batch_grad(net: &Net, (images, labels): &(Images, Vec<u8>), idx: &[usize], g: &mut Net) -> f64 {
+    let x = Matrix::<f64, U50, U784>::from_fn(|r, c| f64::from(images.image(idx[r])[c]) / 255.0);
+    let t = Matrix::<f64, U50, U10>::from_fn(|r, c| {
+        if c == labels[idx[r]] as usize {
+            1.0
+        } else {
+            0.0
+        }
+    });
+    value_and_grad_acc(
+        |net| {
+            let h1 = constant(&x).matmul_t(net.l1.w).add_row(net.l1.b).logistic();
+            let h2 = h1.matmul_t(net.l2.w).add_row(net.l2.b).logistic();
+            softmax_cross_entropy_rows(h2.matmul_t(net.l3.w).add_row(net.l3.b), constant(&t))
+        },
+        net,
+        g,
+    )
 }
 
 fn accuracy(net: &Net, (images, labels): &(Images, Vec<u8>)) -> f64 {
@@ -119,7 +126,7 @@ fn main() {
         .get(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("../shared/data/mnist"));
-    let epochs: usize = args.get(2).and_then(|e| e.parse().ok()).unwrap_or(6);
+    let epochs: usize = args.get(2).and_then(|e| e.parse().ok()).unwrap_or(10);
     let mut rng = Rng::new(2024);
     let data = match load_mnist(&folder) {
         Ok(m) => Data {
@@ -157,10 +164,11 @@ fn main() {
         }
     }
     let mut opt = Adam::new(1e-3);
-    let batch = 32;
+    // Batches of 100 samples, split across two threads: each computes the gradient of its 50
+    // samples with matrix-matrix products, into its own buffer (`parallel_grad`).
+    let batch = 100;
     let n = data.train.0.count;
     let mut order: Vec<usize> = (0..n).collect();
-    // Each of two threads sums the gradients of half a batch into its own buffer.
     let mut grads = [net.zero_like(), net.zero_like()];
     let start = Instant::now();
     let mut summary = Vec::new();
@@ -175,39 +183,28 @@ fn main() {
         bar.set_prefix(format!("{epoch}/{epochs}"));
         let epoch_start = Instant::now();
         let mut total_loss = 0.0;
-        for (b, chunk) in order.chunks(batch).enumerate() {
-            let (left, right) = chunk.split_at(chunk.len() / 2);
-            let [g0, g1] = &mut grads;
-            let net_ref = &net;
-            let train = &data.train;
-            let sum = |g: &mut Net, idx: &[usize]| {
-                *g = g.zero_like();
-                idx.iter()
-                    .map(|&i| {
-                        let (x, t) = (input(&train.0, i), one_hot(train.1[i]));
-                        value_and_grad_acc(|p| loss(p, &x, &t), net_ref, g)
-                    })
-                    .sum::<f64>()
-            };
-            let (l0, l1) = std::thread::scope(|s| {
-                let h = s.spawn(|| sum(g1, right));
-                (sum(g0, left), h.join().unwrap())
+        let mut seen = 0;
+        // A last partial batch is left for the next epoch's shuffle.
+        for (b, chunk) in order.chunks_exact(batch).enumerate() {
+            let loss = parallel_grad(&net, chunk, &mut grads, |net, idx, g| {
+                batch_grad(net, &data.train, idx, g)
             });
-            total_loss += l0 + l1;
-            g0.accumulate(g1);
+            total_loss += loss;
+            seen += chunk.len();
+            let g = &mut grads[0];
             let scale = 1.0 / chunk.len() as f64;
-            g0.for_each_scalar_mut(&mut |v| *v *= scale);
-            opt.step(&mut net, g0);
-            if b % 50 == 0 {
-                let done = (b + 1) * batch;
-                bar.set_position(done.min(n) as u64);
+            g.for_each_scalar_mut(&mut |v| *v *= scale);
+            opt.step(&mut net, g);
+            if b % 20 == 0 {
+                bar.set_position(seen as u64);
                 bar.set_message(format!(
                     "loss {:.4}, {:.0} samples/s",
-                    total_loss / done.min(n) as f64,
-                    done as f64 / epoch_start.elapsed().as_secs_f64()
+                    total_loss / seen as f64,
+                    seen as f64 / epoch_start.elapsed().as_secs_f64()
                 ));
             }
         }
+        let n = seen;
         bar.finish_and_clear();
         let acc = accuracy(&net, &data.test);
         let secs = epoch_start.elapsed().as_secs_f64();

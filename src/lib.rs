@@ -196,8 +196,8 @@ pub mod prelude {
     pub use crate::expr::{Root, Var, Z};
     pub use crate::{
         check_grad, constant, cross_entropy, eval, grad, jacobian, op, op2, op3,
-        softmax_cross_entropy, softmax_cross_entropy_rows, squared_error, tuple, value_and_grad, value_and_grad_acc, vjp,
-        Backprop, Bind, Ex, Matrix, Scalars, Vector,
+        softmax_cross_entropy, softmax_cross_entropy_rows, squared_error, tuple, value_and_grad,
+        value_and_grad_acc, vjp, Backprop, Bind, Ex, Matrix, Scalars, Vector,
     };
 }
 

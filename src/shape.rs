@@ -70,6 +70,18 @@ dim_rule!(
     "the inner dimensions of a matrix product must be equal"
 );
 dim_rule!(
+    /// `matmul_t`: both matrices have the same number of columns.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// fn ok<C: backprop::shape::MatMulTInner<D>, D>() {}
+    /// ok::<U784, U784>();
+    /// ```
+    MatMulTInner,
+    "shape mismatch in `matmul_t`: the left matrix has {Self} columns but the right matrix has {D} columns",
+    "`a.matmul_t(b)` is `a b^T`: both must have the same number of columns"
+);
+dim_rule!(
     /// Elementwise operations: two vectors have the same length.
     ///
     /// ```
@@ -207,6 +219,30 @@ pub trait MatMulShape<B> {
     fn check<N>(node: N) -> Self::Checked<N>;
 }
 impl<T: Scalar, R: Dim, K: MatMulInner<K2>, K2: Dim, C: Dim> MatMulShape<Matrix<T, K2, C>>
+    for Matrix<T, R, K>
+{
+    checked!();
+}
+
+/// Kind rule of `matmul_t`: an `R x K` matrix times the transpose of a `C x K` matrix.
+///
+/// ```
+/// use backprop::prelude::*;
+/// fn ok<A: backprop::shape::MatMulTShape<B>, B>() {}
+/// ok::<Matrix<f64, U64, U784>, Matrix<f64, U300, U784>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`matmul_t` multiplies a matrix by the transpose of another, not `{Self}` by `{B}`",
+    label = "`matmul_t` needs an R x K matrix and a C x K matrix"
+)]
+pub trait MatMulTShape<B> {
+    /// The node type when the rule holds: `N` itself. Methods return it, so that when the
+    /// rule fails the result has no type and no second error follows from it.
+    type Checked<N>;
+    /// The identity on nodes whose operands follow the rule.
+    fn check<N>(node: N) -> Self::Checked<N>;
+}
+impl<T: Scalar, R: Dim, K: MatMulTInner<K2>, K2: Dim, C: Dim> MatMulTShape<Matrix<T, C, K2>>
     for Matrix<T, R, K>
 {
     checked!();
@@ -507,6 +543,7 @@ macro_rules! second_impls {
     };
 }
 second_impls!(
+    MatMulTShape,
     MatVecShape,
     MatMulShape,
     DotShape,

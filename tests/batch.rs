@@ -7,10 +7,20 @@ use backprop::nn::parallel_grad;
 use backprop::prelude::*;
 use common::{matrix, vector};
 
-type Params = (Matrix<f64, U5, U6>, Vector<f64, U5>, Matrix<f64, U3, U5>, Vector<f64, U3>);
+type Params = (
+    Matrix<f64, U5, U6>,
+    Vector<f64, U5>,
+    Matrix<f64, U3, U5>,
+    Vector<f64, U3>,
+);
 
 fn params() -> Params {
-    (matrix(1, -0.5, 0.5), vector(2, -0.1, 0.1), matrix(3, -0.5, 0.5), vector(4, -0.1, 0.1))
+    (
+        matrix(1, -0.5, 0.5),
+        vector(2, -0.1, 0.1),
+        matrix(3, -0.5, 0.5),
+        vector(4, -0.1, 0.1),
+    )
 }
 
 #[test]
@@ -19,8 +29,8 @@ fn batch_gradient_equals_the_sum_of_sample_gradients() {
     let xb = matrix::<U8, U6>(5, 0.0, 1.0);
     let tb = Matrix::<f64, U8, U3>::from_fn(|r, c| if r % 3 == c { 1.0 } else { 0.0 });
     let batch = |(w1, b1, w2, b2): backprop::entry::Placeholders<Params>| {
-        let h = constant(&xb).matmul(w1.transpose()).add_row(b1).logistic();
-        softmax_cross_entropy_rows(h.matmul(w2.transpose()).add_row(b2), constant(&tb))
+        let h = constant(&xb).matmul_t(w1).add_row(b1).logistic();
+        softmax_cross_entropy_rows(h.matmul_t(w2).add_row(b2), constant(&tb))
     };
     let (loss, g) = value_and_grad(batch, &p);
     let mut sum = p.zero_like();
@@ -46,8 +56,9 @@ fn batch_gradient_equals_the_sum_of_sample_gradients() {
 #[test]
 fn parallel_gradients_do_not_depend_on_the_thread_count() {
     let p = params();
-    let samples: Vec<(Vector<f64, U6>, usize)> =
-        (0..37).map(|i| (vector::<U6>(100 + i, 0.0, 1.0), i as usize % 3)).collect();
+    let samples: Vec<(Vector<f64, U6>, usize)> = (0..37)
+        .map(|i| (vector::<U6>(100 + i, 0.0, 1.0), i as usize % 3))
+        .collect();
     let f = |p: &Params, chunk: &[(Vector<f64, U6>, usize)], g: &mut Params| {
         chunk
             .iter()

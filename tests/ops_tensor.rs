@@ -53,6 +53,10 @@ fn linear_algebra() {
         let x = (m.clone(), v.clone(), a.clone(), u.clone(), sq.clone());
         assert_grad!(|(m, v, _a, u, _q)| m.matvec(v).dot(u), &x);
         assert_grad!(|(m, _v, a, _u, q)| q.matmul(m).matmul(a).sum(), &x);
+        assert_grad!(
+            |(m, _v, a, _u, q)| q.matmul_t(m.transpose()).matmul_t(a.transpose()).norm(),
+            &x
+        );
         assert_grad!(|(m, _v, _a, u, _q)| m.transpose().matvec(u).norm(), &x);
         assert_grad!(|(_m, v, _a, u, _q)| u.outer(v).matvec(v).dot(u), &x);
         assert_grad!(
@@ -73,6 +77,8 @@ fn linear_algebra() {
                 assert!(close(mm[(r, c)], want, 1e-13));
             }
         }
+        let mmt = eval(|(m, _v, a, _u, _q)| m.matmul_t(a.transpose()), &x);
+        assert!(mmt.approx_eq(&mm, 1e-14));
         let mt = eval(|(m, _v, _a, _u, _q)| m.transpose(), &x);
         assert_eq!(mt, m.transpose());
         let o = eval(|(_m, v, _a, u, _q)| u.outer(v), &x);

@@ -33,7 +33,8 @@ where
         return 0.0;
     };
     let per = samples.len().div_ceil(rest.len() + 1);
-    let chunk = |k: usize| &samples[(k * per).min(samples.len())..((k + 1) * per).min(samples.len())];
+    let chunk =
+        |k: usize| &samples[(k * per).min(samples.len())..((k + 1) * per).min(samples.len())];
     let f = &f;
     let loss = std::thread::scope(|s| {
         let handles: Vec<_> = rest

@@ -18,7 +18,9 @@ use crate::Dim;
 use crate::expr::{Ex, Expr};
 use crate::kernels::{self, Transpose as Tr};
 use crate::ops::{binary, unary, Binary, BinaryOp, Unary, UnaryOp};
-use crate::shape::{DotShape, MatMulShape, MatVecShape, MatrixShape, OuterShape, TraceShape};
+use crate::shape::{
+    DotShape, MatMulShape, MatMulTShape, MatVecShape, MatrixShape, OuterShape, TraceShape,
+};
 use crate::{Matrix, Scalar, Vector};
 
 /// Matrix-vector product `W v`.
@@ -141,6 +143,81 @@ impl<T: Scalar, R: Dim, K: Dim, K2: Dim, C: Dim> BinaryOp<Matrix<T, R, K>, Matri
             c,
             a.as_slice(),
             dy.as_slice(),
+            T::one(),
+            gb.as_mut_slice(),
+            Tr::A,
+        );
+    }
+}
+
+/// Matrix product with the right operand transposed, `A B^T`, without forming `B^T`: a batch
+/// of rows times a weight matrix stored one row per output.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let a = Matrix::<f64, U1, U2>::from([[1.0, 2.0]]);
+/// let b = Matrix::<f64, U3, U2>::from([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]);
+/// assert_eq!(eval(|(a, b)| a.matmul_t(b), &(a, b)), Matrix::from([[1.0, 2.0, 3.0]]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MatMulT;
+
+impl<T: Scalar, R: Dim, K: Dim, C: Dim, K2: Dim> BinaryOp<Matrix<T, R, K>, Matrix<T, C, K2>>
+    for MatMulT
+{
+    type Out = Matrix<T, R, C>;
+    fn forward(&self, a: &Matrix<T, R, K>, b: &Matrix<T, C, K2>) -> Matrix<T, R, C> {
+        let mut y = Matrix::zeros();
+        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
+        kernels::gemm(
+            r,
+            k,
+            c,
+            a.as_slice(),
+            b.as_slice(),
+            T::zero(),
+            y.as_mut_slice(),
+            Tr::B,
+        );
+        y
+    }
+    fn backward_a(
+        &self,
+        _: &Matrix<T, R, K>,
+        b: &Matrix<T, C, K2>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        ga: &mut Matrix<T, R, K>,
+    ) {
+        // dA += dY B
+        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
+        kernels::gemm(
+            r,
+            c,
+            k,
+            dy.as_slice(),
+            b.as_slice(),
+            T::one(),
+            ga.as_mut_slice(),
+            Tr::None,
+        );
+    }
+    fn backward_b(
+        &self,
+        a: &Matrix<T, R, K>,
+        _: &Matrix<T, C, K2>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        gb: &mut Matrix<T, C, K2>,
+    ) {
+        // dB += dY^T A
+        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
+        kernels::gemm(
+            c,
+            r,
+            k,
+            dy.as_slice(),
+            a.as_slice(),
             T::one(),
             gb.as_mut_slice(),
             Tr::A,
@@ -342,6 +419,31 @@ impl<A: Expr> Ex<A> {
     {
         Ex(<A::Out as MatMulShape<B::Out>>::check(
             binary(MatMul, self, rhs).0,
+        ))
+    }
+
+    /// Matrix product with `rhs` transposed: `self` is `R x K`, `rhs` is `C x K`; the result is
+    /// `R x C`. For a batch (one sample a row) times weights stored one row per output.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let x = Matrix::<f64, U2, U3>::filled(1.0);
+    /// let w = Matrix::<f64, U4, U3>::filled(0.5);
+    /// let (y, (dx, dw)) = value_and_grad(|(x, w)| x.matmul_t(w).sum(), &(x, w));
+    /// assert_eq!(y, 2.0 * 4.0 * 1.5);
+    /// assert_eq!((dx, dw), (Matrix::filled(2.0), Matrix::filled(2.0)));
+    /// ```
+    #[inline(always)]
+    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
+    pub fn matmul_t<B: Expr>(
+        self,
+        rhs: Ex<B>,
+    ) -> Ex<<A::Out as MatMulTShape<B::Out>>::Checked<Binary<MatMulT, A, B>>>
+    where
+        A::Out: MatMulTShape<B::Out>,
+    {
+        Ex(<A::Out as MatMulTShape<B::Out>>::check(
+            binary(MatMulT, self, rhs).0,
         ))
     }
 

@@ -119,7 +119,10 @@ impl<X: Tensor, Y: Tensor<Elem = X::Elem>> BinaryOp<X, Y> for SoftmaxCrossEntrop
 fn softmax_cross_entropy_of<T: Scalar>(z: &[T], t: &[T]) -> T {
     let (m, s) = shifted_sum(z);
     let ln_s = s.ln();
-    z.iter().zip(t).map(|(&zi, &ti)| ti * ((m - zi) + ln_s)).sum()
+    z.iter()
+        .zip(t)
+        .map(|(&zi, &ti)| ti * ((m - zi) + ln_s))
+        .sum()
 }
 
 /// Sum of squared differences between two tensors of the same shape.
@@ -194,7 +197,14 @@ impl<T: Scalar, R: Dim, C: Dim, R2: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Matr
             .map(|r| softmax_cross_entropy_of(z.row(r), t.row(r)))
             .fold(T::zero(), |s, v| s + v)
     }
-    fn backward_a(&self, z: &Matrix<T, R, C>, t: &Matrix<T, R2, C2>, _: &T, dy: &T, gz: &mut Matrix<T, R, C>) {
+    fn backward_a(
+        &self,
+        z: &Matrix<T, R, C>,
+        t: &Matrix<T, R2, C2>,
+        _: &T,
+        dy: &T,
+        gz: &mut Matrix<T, R, C>,
+    ) {
         let c = C::USIZE.max(1);
         for (r, g) in gz.as_mut_slice().chunks_exact_mut(c).enumerate() {
             let total = kernels::sum(t.row(r));
@@ -202,7 +212,14 @@ impl<T: Scalar, R: Dim, C: Dim, R2: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Matr
             kernels::axpy(g, -*dy, t.row(r));
         }
     }
-    fn backward_b(&self, z: &Matrix<T, R, C>, _: &Matrix<T, R2, C2>, _: &T, dy: &T, gt: &mut Matrix<T, R2, C2>) {
+    fn backward_b(
+        &self,
+        z: &Matrix<T, R, C>,
+        _: &Matrix<T, R2, C2>,
+        _: &T,
+        dy: &T,
+        gt: &mut Matrix<T, R2, C2>,
+    ) {
         let c = C2::USIZE.max(1);
         for (r, g) in gt.as_mut_slice().chunks_exact_mut(c).enumerate() {
             let (m, s) = shifted_sum(z.row(r));
