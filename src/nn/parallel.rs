@@ -1,5 +1,5 @@
-//! Data-parallel gradients: a batch split across threads, each summing its share's gradients
-//! into its own buffer, then the buffers added with [`Backprop::accumulate`].
+//! Data-parallel gradients: a batch split across threads (rayon's pool), each summing its share's
+//! gradients into its own buffer, then the buffers added with [`Backprop::accumulate`].
 //!
 //! The split is into contiguous chunks, one per buffer, and the buffers are added in order, so
 //! a result depends on the number of threads only through the order of floating-point additions.
@@ -36,26 +36,20 @@ where
     let chunk =
         |k: usize| &samples[(k * per).min(samples.len())..((k + 1) * per).min(samples.len())];
     let f = &f;
-    let loss = std::thread::scope(|s| {
-        let handles: Vec<_> = rest
-            .iter_mut()
-            .enumerate()
-            .map(|(k, g)| {
-                let part = chunk(k + 1);
-                s.spawn(move || {
-                    *g = g.zero_like();
-                    f(params, part, g)
-                })
-            })
-            .collect();
-        *first = first.zero_like();
-        let mut loss = f(params, chunk(0), first);
-        for h in handles {
-            // A panic in `f` on another thread is re-raised here.
-            loss += h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+    let mut losses = vec![0.0; rest.len()];
+    let first_loss = rayon::scope(|s| {
+        for (k, (g, loss)) in rest.iter_mut().zip(losses.iter_mut()).enumerate() {
+            let part = chunk(k + 1);
+            s.spawn(move |_| {
+                *g = g.zero_like();
+                *loss = f(params, part, g);
+            });
         }
-        loss
+        *first = first.zero_like();
+        f(params, chunk(0), first)
     });
+    // Losses and gradients are added in chunk order, whichever thread finished first.
+    let loss = losses.iter().fold(first_loss, |s, l| s + l);
     for g in rest.iter() {
         first.accumulate(g);
     }
