@@ -1,7 +1,11 @@
-//! A small seeded random generator for weight initialisation and shuffling: the same seed gives
-//! the same network on every machine.
+//! A seeded random generator for weight initialisation and shuffling: the same seed gives the
+//! same network (for a given version of `rand`, which the lock file fixes).
 
-/// A seeded pseudo-random generator (SplitMix64): fast, reproducible, not for cryptography.
+use rand::rngs::StdRng;
+use rand::{Rng as _, RngExt, SeedableRng};
+
+/// A seeded random generator: `rand`'s `StdRng`, with the few draws training needs. For any
+/// other distribution, use [`Rng::rand`] with the `rand` crate.
 ///
 /// ```
 /// use backprop::nn::Rng;
@@ -10,9 +14,9 @@
 /// let u = a.uniform(-1.0, 1.0);
 /// assert!((-1.0..1.0).contains(&u));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Rng {
-    state: u64,
+    inner: StdRng,
 }
 
 impl Rng {
@@ -22,7 +26,21 @@ impl Rng {
     /// let _ = backprop::nn::Rng::new(0);
     /// ```
     pub fn new(seed: u64) -> Self {
-        Rng { state: seed }
+        Rng {
+            inner: StdRng::seed_from_u64(seed),
+        }
+    }
+
+    /// The underlying `rand` generator, to draw from any `rand` distribution.
+    ///
+    /// ```
+    /// use rand::RngExt;
+    /// let mut rng = backprop::nn::Rng::new(4);
+    /// let coin: bool = rng.rand().random();
+    /// # let _ = coin;
+    /// ```
+    pub fn rand(&mut self) -> &mut StdRng {
+        &mut self.inner
     }
 
     /// The next 64 random bits.
@@ -31,11 +49,7 @@ impl Rng {
     /// assert_ne!(backprop::nn::Rng::new(1).next_u64(), backprop::nn::Rng::new(2).next_u64());
     /// ```
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.inner.next_u64()
     }
 
     /// A number uniform in `[lo, hi)`.
@@ -45,8 +59,11 @@ impl Rng {
     /// assert!((2.0..3.0).contains(&x));
     /// ```
     pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        lo + (hi - lo) * u
+        if lo < hi {
+            self.inner.random_range(lo..hi)
+        } else {
+            lo
+        }
     }
 
     /// An index uniform in `0..n` (`n > 0`).
@@ -55,7 +72,7 @@ impl Rng {
     /// assert!(backprop::nn::Rng::new(5).below(10) < 10);
     /// ```
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
+        self.inner.random_range(0..n.max(1))
     }
 
     /// Shuffles a slice in place (Fisher-Yates).
