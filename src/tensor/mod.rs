@@ -8,6 +8,8 @@
 mod buf;
 mod error;
 mod matrix;
+#[cfg(feature = "serde")]
+mod serde_impls;
 mod vector;
 
 pub(crate) use buf::Buf;
