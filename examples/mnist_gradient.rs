@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use backprop::nn::{Dense, Optimizer, Rng, Sgd};
 use backprop::prelude::*;
 
 type Params = (
@@ -17,30 +18,13 @@ type Params = (
     Vector<f64, U10>,
 );
 
-/// Deterministic values in [-scale, scale).
-fn values(seed: u64, n: usize, scale: f64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * scale
-        })
-        .collect()
-}
-
-fn main() -> Result<(), backprop::ShapeError> {
-    let mut p: Params = (
-        Matrix::try_from_vec(values(1, 300 * 784, 0.036))?,
-        Vector::zeros(),
-        Matrix::try_from_vec(values(2, 100 * 300, 0.058))?,
-        Vector::zeros(),
-        Matrix::try_from_vec(values(3, 10 * 100, 0.1))?,
-        Vector::zeros(),
-    );
-    let x =
-        Vector::<f64, U784>::try_from_vec(values(4, 784, 0.5).iter().map(|v| v + 0.5).collect())?;
+fn main() {
+    let mut rng = Rng::new(1);
+    let l1: Dense<f64, U784, U300> = Dense::xavier(&mut rng);
+    let l2: Dense<f64, U300, U100> = Dense::xavier(&mut rng);
+    let l3: Dense<f64, U100, U10> = Dense::xavier(&mut rng);
+    let mut p: Params = (l1.w, l1.b, l2.w, l2.b, l3.w, l3.b);
+    let x = Vector::<f64, U784>::from_fn(|_| rng.uniform(0.0, 1.0));
     let t = Vector::<f64, U10>::from_fn(|i| if i == 7 { 1.0 } else { 0.0 });
     let loss = |(w1, b1, w2, b2, w3, b3): backprop::entry::Placeholders<Params>| {
         let h1 = (w1.matvec(constant(&x)) + b1).logistic();
@@ -48,19 +32,13 @@ fn main() -> Result<(), backprop::ShapeError> {
         softmax_cross_entropy(w3.matvec(h2) + b3, constant(&t))
     };
     let mut g = p.zero_like();
+    let mut sgd = Sgd::new(0.1);
     let start = Instant::now();
     let steps = 20;
     for step in 0..steps {
         g = g.zero_like();
         let y = value_and_grad_acc(loss, &p, &mut g);
-        // p -= 0.1 g, walking both in the same order
-        let mut grads = Vec::with_capacity(300 * 784);
-        g.for_each_scalar(&mut |v| grads.push(v));
-        let mut i = 0;
-        p.for_each_scalar_mut(&mut |w| {
-            *w -= 0.1 * grads[i];
-            i += 1;
-        });
+        sgd.step(&mut p, &g);
         if step % 5 == 0 {
             println!("step {step:2}: loss {y:.6}");
         }
@@ -70,5 +48,4 @@ fn main() -> Result<(), backprop::ShapeError> {
         start.elapsed().as_secs_f64() * 1e3,
         eval(loss, &p)
     );
-    Ok(())
 }

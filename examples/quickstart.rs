@@ -3,6 +3,7 @@
 //!
 //! Run: `cargo run --release --example quickstart`
 
+use backprop::nn::{Optimizer, Sgd};
 use backprop::prelude::*;
 
 fn main() {
@@ -53,6 +54,7 @@ fn main() {
     .map(|&(x, t)| (Vector::from(x), Vector::from([t])))
     .collect();
     let mut g = p.zero_like();
+    let mut sgd = Sgd::new(0.5);
     for epoch in 0..=2000 {
         g = g.zero_like();
         let mut loss = 0.0;
@@ -66,14 +68,8 @@ fn main() {
                 &mut g,
             );
         }
-        // p -= 0.5 * g, through the same walk over scalars that the gradient checker uses.
-        let mut grads = Vec::new();
-        g.for_each_scalar(&mut |v| grads.push(v));
-        let mut i = 0;
-        p.for_each_scalar_mut(&mut |w| {
-            *w -= 0.5 * grads[i];
-            i += 1;
-        });
+        // p -= 0.5 g, on every scalar of the parameter tuple
+        sgd.step(&mut p, &g);
         if epoch % 500 == 0 {
             println!("epoch {epoch:4}: loss {loss:.5}");
         }
