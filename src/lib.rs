@@ -169,6 +169,7 @@ pub mod nn;
 pub mod ops;
 mod scalar;
 pub mod shape;
+pub mod tape;
 pub mod tensor;
 
 pub use backprop_derive::Backprop;
