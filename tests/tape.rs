@@ -9,6 +9,8 @@ use common::{close, matrix, vector};
 
 /// A function on the tape.
 type OnTape = dyn Fn(backprop::tape::Var<'_, f64>) -> backprop::tape::Var<'_, f64>;
+/// A tape function and the same function on plain numbers.
+type Case<'a> = (&'a OnTape, fn(f64) -> f64);
 
 /// Central difference of a scalar function of one f64.
 fn numeric(f: impl Fn(f64) -> f64, x: f64) -> f64 {
@@ -26,7 +28,7 @@ fn elementwise_functions_match_the_static_engine_and_finite_differences() {
                 let y = f(x);
                 (y.value(), t.gradient(y, x))
             };
-        let cases: [(&OnTape, fn(f64) -> f64); 6] = [
+        let cases: [Case; 6] = [
             (&|x| x.exp() * x.sin(), |x| x.exp() * x.sin()),
             (&|x| x.cos() / (x * x + 1.0), |x| x.cos() / (x * x + 1.0)),
             (&|x| x.tanh().powi(3) - x, |x| x.tanh().powi(3) - x),
