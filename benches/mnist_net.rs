@@ -10,6 +10,7 @@
 
 use backprop::kernels;
 use backprop::prelude::*;
+use backprop::tape::Tape;
 use backprop::Dim;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
@@ -267,6 +268,70 @@ fn static_small_grad(p: &Small, x: &Vector<f64, U2>, t: &Vector<f64, U1>, g: &mu
     )
 }
 
+/// The same network on the runtime tape: parameters stay on the tape (positions 0-5), each call
+/// records the sample's computation after them and runs it backward.
+fn tape_grad<I: Dim, H1: Dim, H2: Dim, O: Dim>(
+    tape: &mut Tape,
+    x: &Vector<f64, I>,
+    t: &Vector<f64, O>,
+    logistic: bool,
+    g: &mut P<I, H1, H2, O>,
+) -> f64 {
+    tape.truncate(6);
+    let (w1, b1) = (
+        tape.at::<Matrix<f64, H1, I>>(0),
+        tape.at::<Vector<f64, H1>>(1),
+    );
+    let (w2, b2) = (
+        tape.at::<Matrix<f64, H2, H1>>(2),
+        tape.at::<Vector<f64, H2>>(3),
+    );
+    let (w3, b3) = (
+        tape.at::<Matrix<f64, O, H2>>(4),
+        tape.at::<Vector<f64, O>>(5),
+    );
+    let (x, t) = (tape.constant(x.clone()), tape.constant(t.clone()));
+    let h1 = activate(w1.matvec(x) + b1, logistic);
+    let h2 = activate(w2.matvec(h1) + b2, logistic);
+    let out = w3.matvec(h2) + b3;
+    let loss = if logistic {
+        out.softmax_cross_entropy(t)
+    } else {
+        let d = out - t;
+        d.dot(d)
+    };
+    let mut grads = tape.backward(loss);
+    g.0.accumulate(&grads.take(w1));
+    g.1.accumulate(&grads.take(b1));
+    g.2.accumulate(&grads.take(w2));
+    g.3.accumulate(&grads.take(b2));
+    g.4.accumulate(&grads.take(w3));
+    g.5.accumulate(&grads.take(b3));
+    loss.value()
+}
+
+fn activate<X: backprop::Tensor + 'static>(
+    v: backprop::tape::Var<'_, X>,
+    logistic: bool,
+) -> backprop::tape::Var<'_, X> {
+    if logistic {
+        v.logistic()
+    } else {
+        v.tanh()
+    }
+}
+
+fn put_on_tape<I: Dim, H1: Dim, H2: Dim, O: Dim>(p: &P<I, H1, H2, O>) -> Tape {
+    let tape = Tape::new();
+    tape.var(p.0.clone());
+    tape.var(p.1.clone());
+    tape.var(p.2.clone());
+    tape.var(p.3.clone());
+    tape.var(p.4.clone());
+    tape.var(p.5.clone());
+    tape
+}
+
 fn assert_same<I: Dim, H1: Dim, H2: Dim, O: Dim>(a: &P<I, H1, H2, O>, b: &P<I, H1, H2, O>) {
     assert!(a.0.approx_eq(&b.0, 1e-12) && a.1.approx_eq(&b.1, 1e-12));
     assert!(a.2.approx_eq(&b.2, 1e-12) && a.3.approx_eq(&b.3, 1e-12));
@@ -303,6 +368,16 @@ fn mnist(c: &mut Criterion) {
     group.bench_function("static-fields", |b| {
         b.iter(|| static_fields_grad(&net, black_box(&x), &t, &mut gr))
     });
+    let mut tape = put_on_tape(&p);
+    let mut gt = p.zero_like();
+    let mut g_manual = p.zero_like();
+    manual.mnist_grad(&p, x.as_slice(), t.as_slice(), &mut g_manual);
+    let lt = tape_grad(&mut tape, &x, &t, true, &mut gt);
+    assert!((lt - lm).abs() < 1e-12);
+    assert_same(&gt, &g_manual);
+    group.bench_function("tape", |b| {
+        b.iter(|| tape_grad(&mut tape, black_box(&x), &t, true, &mut gt))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("mnist-784-300-100-10/run");
@@ -332,6 +407,16 @@ fn small(c: &mut Criterion) {
     });
     group.bench_function("static", |b| {
         b.iter(|| static_small_grad(&p, black_box(&x), &t, &mut gs))
+    });
+    let mut tape = put_on_tape(&p);
+    let mut gt = p.zero_like();
+    let mut g_manual = p.zero_like();
+    manual.small_grad(&p, x.as_slice(), t.as_slice(), &mut g_manual);
+    let lt = tape_grad(&mut tape, &x, &t, false, &mut gt);
+    assert!((lt - lm).abs() < 1e-12);
+    assert_same(&gt, &g_manual);
+    group.bench_function("tape", |b| {
+        b.iter(|| tape_grad(&mut tape, black_box(&x), &t, false, &mut gt))
     });
     group.finish();
 }

@@ -101,6 +101,56 @@ impl Tape {
         self.steps.get_mut().clear();
     }
 
+    /// Forgets every value after the first `len`: parameters put on the tape first stay on it
+    /// (and are not copied again) while each step's computation is recorded anew.
+    ///
+    /// ```
+    /// let mut t = backprop::tape::Tape::new();
+    /// t.var(3.0_f64); // the parameter, at position 0
+    /// for x in [1.0, 2.0] {
+    ///     t.truncate(1);
+    ///     let w = t.first::<f64>();
+    ///     let y = w * x;
+    ///     assert_eq!(t.gradient(y, w), x);
+    /// }
+    /// ```
+    pub fn truncate(&mut self, len: usize) {
+        self.values.get_mut().truncate(len);
+        self.steps.get_mut().truncate(len);
+    }
+
+    /// The value at position `index` on the tape as a `Var` (the positions of values put on the
+    /// tape first are 0, 1, ...).
+    ///
+    /// ```
+    /// let t = backprop::tape::Tape::new();
+    /// let _ = t.var(1.0_f64);
+    /// let _ = t.var(2.0_f64);
+    /// assert_eq!(t.at::<f64>(1).value(), 2.0);
+    /// ```
+    pub fn at<X: Backprop + 'static>(&self, index: usize) -> Var<'_, X> {
+        assert!(
+            self.values.borrow().get(index).is_some_and(|v| v.is::<X>()),
+            "no value of this type at position {index}"
+        );
+        Var {
+            tape: self,
+            index,
+            _x: PhantomData,
+        }
+    }
+
+    /// The first value on the tape (see [`Tape::at`]).
+    ///
+    /// ```
+    /// let t = backprop::tape::Tape::new();
+    /// let _ = t.var(7.0_f64);
+    /// assert_eq!(t.first::<f64>().value(), 7.0);
+    /// ```
+    pub fn first<X: Backprop + 'static>(&self) -> Var<'_, X> {
+        self.at(0)
+    }
+
     fn push<X: Backprop + 'static>(&self, value: X, step: Option<Step>) -> Var<'_, X> {
         let mut values = self.values.borrow_mut();
         values.push(Box::new(value));
@@ -135,8 +185,7 @@ impl Tape {
     }
 
     /// The gradient of `output` with respect to `wrt` (seeded with ones, as
-    /// [`value_and_grad`](crate::value_and_grad) does): runs every backward step once, in
-    /// reverse.
+    /// [`value_and_grad`](crate::value_and_grad) does).
     ///
     /// ```
     /// use backprop::prelude::*;
@@ -149,26 +198,52 @@ impl Tape {
         output: Var<'_, Y>,
         wrt: Var<'_, X>,
     ) -> X {
+        self.backward(output).take(wrt)
+    }
+
+    /// Runs every backward step once, in reverse, from `output` (seeded with ones): the
+    /// gradients of every value on the tape, to take out with [`Gradients::take`].
+    ///
+    /// ```
+    /// let t = backprop::tape::Tape::new();
+    /// let (a, b) = (t.var(2.0_f64), t.var(5.0_f64));
+    /// let mut g = t.backward(a * b);
+    /// assert_eq!((g.take(a), g.take(b)), (5.0, 2.0));
+    /// ```
+    pub fn backward<Y: Backprop + 'static>(&self, output: Var<'_, Y>) -> Gradients<'_> {
         let values = self.values.borrow();
         let steps = self.steps.borrow();
         let mut grads: Vec<Option<Box<dyn Any>>> = (0..values.len()).map(|_| None).collect();
-        let y = values[output.index]
-            .downcast_ref::<Y>()
-            .expect("a Var's type is its value's");
-        grads[output.index] = Some(Box::new(y.one_like()));
-        for i in (wrt.index..=output.index).rev() {
+        grads[output.index] = Some(Box::new(get::<Y>(&values, output.index).one_like()));
+        for i in (0..=output.index).rev() {
             if grads[i].is_some() {
                 if let Some(step) = &steps[i] {
                     step(&values, i, &mut grads);
                 }
             }
         }
-        match grads[wrt.index].take() {
+        Gradients { tape: self, grads }
+    }
+}
+
+/// The gradients of every value on a tape, from [`Tape::backward`].
+pub struct Gradients<'t> {
+    tape: &'t Tape,
+    grads: Vec<Option<Box<dyn Any>>>,
+}
+
+impl Gradients<'_> {
+    /// Takes out the gradient of `var` (a zero if nothing flowed into it).
+    ///
+    /// ```
+    /// let t = backprop::tape::Tape::new();
+    /// let (a, b) = (t.var(2.0_f64), t.var(5.0_f64));
+    /// assert_eq!(t.backward(a * a).take(b), 0.0);
+    /// ```
+    pub fn take<X: Backprop + 'static>(&mut self, var: Var<'_, X>) -> X {
+        match self.grads[var.index].take() {
             Some(g) => *g.downcast::<X>().expect("a Var's type is its value's"),
-            None => values[wrt.index]
-                .downcast_ref::<X>()
-                .expect("a Var's type is its value's")
-                .zero_like(),
+            None => get::<X>(&self.tape.values.borrow(), var.index).zero_like(),
         }
     }
 }
