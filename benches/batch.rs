@@ -6,19 +6,22 @@
 
 use backprop::nn::{parallel_grad, Dense, Rng};
 use backprop::prelude::*;
+use backprop::Scalar;
 use criterion::{criterion_group, criterion_main, Criterion};
 
-type Params = (
-    Dense<f64, U784, U300>,
-    Dense<f64, U300, U100>,
-    Dense<f64, U100, U10>,
+type Net<T> = (
+    Dense<T, U784, U300>,
+    Dense<T, U300, U100>,
+    Dense<T, U100, U10>,
 );
-type Sample = (Vector<f64, U784>, Vector<f64, U10>);
+type Params = Net<f64>;
+type SampleOf<T> = (Vector<T, U784>, Vector<T, U10>);
+type Sample = SampleOf<f64>;
 
 /// The gradient of a whole chunk of `B` samples as one batch: matrix-matrix products.
-fn batch_grad<B: Dim>(p: &Params, chunk: &[Sample], g: &mut Params) -> f64 {
-    let x = Matrix::<f64, B, U784>::from_fn(|r, c| chunk[r].0[c]);
-    let t = Matrix::<f64, B, U10>::from_fn(|r, c| chunk[r].1[c]);
+fn batch_grad<B: Dim, T: Scalar>(p: &Net<T>, chunk: &[SampleOf<T>], g: &mut Net<T>) -> T {
+    let x = Matrix::<T, B, U784>::from_fn(|r, c| chunk[r].0[c]);
+    let t = Matrix::<T, B, U10>::from_fn(|r, c| chunk[r].1[c]);
     value_and_grad_acc(
         |(l1, l2, l3)| {
             let h1 = constant(&x).matmul_t(l1.w).add_row(l1.b).logistic();
@@ -65,7 +68,7 @@ fn batch(c: &mut Criterion) {
     let mut two = [p.zero_like(), p.zero_like()];
     // All four compute the same gradient.
     let reference = parallel_grad(&p, &samples, &mut one, sample_grad);
-    let l = parallel_grad(&p, &samples, &mut two, batch_grad::<U64>);
+    let l = parallel_grad(&p, &samples, &mut two, batch_grad::<U64, f64>);
     assert!((l - reference).abs() < 1e-9 && two[0].0.w.approx_eq(&one[0].0.w, 1e-9));
 
     let mut group = c.benchmark_group("batch-128-gradient");
@@ -77,12 +80,47 @@ fn batch(c: &mut Criterion) {
         b.iter(|| parallel_grad(&p, &samples, &mut two, sample_grad))
     });
     group.bench_function("matmul-1-thread", |b| {
-        b.iter(|| parallel_grad(&p, &samples, &mut one, batch_grad::<U128>))
+        b.iter(|| parallel_grad(&p, &samples, &mut one, batch_grad::<U128, f64>))
     });
     group.bench_function("matmul-2-threads", |b| {
-        b.iter(|| parallel_grad(&p, &samples, &mut two, batch_grad::<U64>))
+        b.iter(|| parallel_grad(&p, &samples, &mut two, batch_grad::<U64, f64>))
     });
     group.finish();
+
+    // A batch of 64 in f64 and in f32, matrix products on one thread.
+    let p32: Net<f32> = (to_f32(&p.0), to_f32(&p.1), to_f32(&p.2));
+    let s32: Vec<SampleOf<f32>> = samples[..64]
+        .iter()
+        .map(|(x, t)| {
+            (
+                Vector::from_fn(|i| x[i] as f32),
+                Vector::from_fn(|i| t[i] as f32),
+            )
+        })
+        .collect();
+    let mut g32 = [p32.zero_like()];
+    let mut group = c.benchmark_group("batch-64-gradient");
+    group.bench_function("manual", |b| {
+        b.iter(|| parallel_grad(&p, &samples[..64], &mut one, sample_grad))
+    });
+    group.bench_function("matmul-f64", |b| {
+        b.iter(|| parallel_grad(&p, &samples[..64], &mut one, batch_grad::<U64, f64>))
+    });
+    group.bench_function("matmul-f32", |b| {
+        b.iter(|| {
+            parallel_grad(&p32, &s32, &mut g32, |p, c, g| {
+                f64::from(batch_grad::<U64, f32>(p, c, g))
+            })
+        })
+    });
+    group.finish();
+}
+
+fn to_f32<I: Dim, O: Dim>(l: &Dense<f64, I, O>) -> Dense<f32, I, O> {
+    Dense {
+        w: Matrix::from_fn(|r, c| l.w[(r, c)] as f32),
+        b: Vector::from_fn(|i| l.b[i] as f32),
+    }
 }
 
 criterion_group! {

@@ -13,6 +13,44 @@ use backprop::prelude::*;
 use backprop::tape::Tape;
 use backprop::Dim;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Counts heap allocations, to report allocations per gradient call for each variant.
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Heap allocations made by one call of `f`, after a warm-up call (steady state).
+fn allocations(mut f: impl FnMut()) -> usize {
+    f();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    f();
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// Appends `case variant count` to `target/criterion/allocations.txt`, read by benches/ratios.py.
+fn record_allocations(case: &str, variant: &str, count: usize) {
+    use std::io::Write;
+    let _ = std::fs::create_dir_all("target/criterion");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open("target/criterion/allocations.txt")
+    {
+        let _ = writeln!(f, "{case} {variant} {count}");
+    }
+}
 
 type P<I, H1, H2, O> = (
     Matrix<f64, H1, I>,
@@ -245,6 +283,88 @@ fn static_mnist_grad(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>, g: 
     )
 }
 
+/// The same network with `dense` layers (one node a layer).
+fn static_layers_grad(
+    p: &Mnist,
+    x: &Vector<f64, U784>,
+    t: &Vector<f64, U10>,
+    g: &mut Mnist,
+) -> f64 {
+    use backprop::ops::map::Logistic;
+    value_and_grad_acc(
+        |(w1, b1, w2, b2, w3, b3)| {
+            let h2 = constant(x).dense(w1, b1, Logistic).dense(w2, b2, Logistic);
+            softmax_cross_entropy(w3.matvec(h2) + b3, constant(t))
+        },
+        p,
+        g,
+    )
+}
+
+/// A logistic layer with its gradient written by hand (with the same kernels), for `op3`.
+#[allow(clippy::type_complexity)]
+fn handwritten_layer<I: Dim, O: Dim>(
+    w: &Matrix<f64, O, I>,
+    b: &Vector<f64, O>,
+    h: &Vector<f64, I>,
+) -> (
+    Vector<f64, O>,
+    impl Fn(&Vector<f64, O>) -> (Matrix<f64, O, I>, Vector<f64, O>, Vector<f64, I>),
+) {
+    let mut z = Vector::<f64, O>::zeros();
+    kernels::matvec(
+        w.as_slice(),
+        O::USIZE,
+        I::USIZE,
+        h.as_slice(),
+        z.as_mut_slice(),
+    );
+    kernels::add_assign(z.as_mut_slice(), b.as_slice());
+    let out = z.map(backprop::ops::map::logistic);
+    let (w, h, o) = (w.clone(), h.clone(), out.clone());
+    (out, move |dy: &Vector<f64, O>| {
+        let dz = Vector::<f64, O>::from_fn(|r| dy[r] * o[r] * (1.0 - o[r]));
+        let mut dw = Matrix::zeros();
+        kernels::rank1_acc(dw.as_mut_slice(), dz.as_slice(), h.as_slice());
+        let mut dh = Vector::zeros();
+        kernels::matvec_t_acc(
+            w.as_slice(),
+            O::USIZE,
+            I::USIZE,
+            dz.as_slice(),
+            dh.as_mut_slice(),
+        );
+        (dw, dz, dh)
+    })
+}
+
+/// Hybrid: each hidden layer one hand-written op, chained by the static engine.
+fn hybrid_grad(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>, g: &mut Mnist) -> f64 {
+    value_and_grad_acc(
+        |(w1, b1, w2, b2, w3, b3)| {
+            let h1 = op3(w1, b1, constant(x), handwritten_layer);
+            let h2 = op3(w2, b2, h1, handwritten_layer);
+            softmax_cross_entropy(w3.matvec(h2) + b3, constant(t))
+        },
+        p,
+        g,
+    )
+}
+
+/// `p -= rate g`, then `g = 0`: one step of descent on a kept gradient buffer.
+fn sgd_step(p: &mut Mnist, g: &mut Mnist, rate: f64) {
+    let step = |w: &mut [f64], d: &mut [f64]| {
+        kernels::axpy(w, -rate, d);
+        d.iter_mut().for_each(|v| *v = 0.0);
+    };
+    step(p.0.as_mut_slice(), g.0.as_mut_slice());
+    step(p.1.as_mut_slice(), g.1.as_mut_slice());
+    step(p.2.as_mut_slice(), g.2.as_mut_slice());
+    step(p.3.as_mut_slice(), g.3.as_mut_slice());
+    step(p.4.as_mut_slice(), g.4.as_mut_slice());
+    step(p.5.as_mut_slice(), g.5.as_mut_slice());
+}
+
 fn static_mnist_run(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>) -> f64 {
     eval(
         |(w1, b1, w2, b2, w3, b3)| {
@@ -378,6 +498,93 @@ fn mnist(c: &mut Criterion) {
     group.bench_function("tape", |b| {
         b.iter(|| tape_grad(&mut tape, black_box(&x), &t, true, &mut gt))
     });
+    let mut gl = p.zero_like();
+    assert!((static_layers_grad(&p, &x, &t, &mut gl) - lm).abs() < 1e-12);
+    assert_same(&gl, &g_manual);
+    group.bench_function("static-layers", |b| {
+        b.iter(|| static_layers_grad(&p, black_box(&x), &t, &mut gl))
+    });
+    let mut gh = p.zero_like();
+    assert!((hybrid_grad(&p, &x, &t, &mut gh) - lm).abs() < 1e-12);
+    assert_same(&gh, &g_manual);
+    group.bench_function("hybrid", |b| {
+        b.iter(|| hybrid_grad(&p, black_box(&x), &t, &mut gh))
+    });
+    group.finish();
+
+    let case = "mnist-784-300-100-10_gradient";
+    let mut gz = p.zero_like();
+    record_allocations(
+        case,
+        "manual",
+        allocations(|| {
+            manual.mnist_grad(&p, x.as_slice(), t.as_slice(), &mut gz);
+        }),
+    );
+    record_allocations(
+        case,
+        "static",
+        allocations(|| {
+            static_mnist_grad(&p, &x, &t, &mut gz);
+        }),
+    );
+    record_allocations(
+        case,
+        "static-fields",
+        allocations(|| {
+            static_fields_grad(&net, &x, &t, &mut gr);
+        }),
+    );
+    record_allocations(
+        case,
+        "static-layers",
+        allocations(|| {
+            static_layers_grad(&p, &x, &t, &mut gz);
+        }),
+    );
+    record_allocations(
+        case,
+        "hybrid",
+        allocations(|| {
+            hybrid_grad(&p, &x, &t, &mut gz);
+        }),
+    );
+    record_allocations(
+        case,
+        "tape",
+        allocations(|| {
+            tape_grad(&mut tape, &x, &t, true, &mut gz);
+        }),
+    );
+
+    // Descent: a gradient and an SGD step (rate 0.02), each variant on its own parameters.
+    let mut group = c.benchmark_group("mnist-784-300-100-10/descent");
+    let (mut pm, mut gm2) = (p.clone(), p.zero_like());
+    group.bench_function("manual", |b| {
+        b.iter(|| {
+            let l = manual.mnist_grad(&pm, black_box(x.as_slice()), t.as_slice(), &mut gm2);
+            sgd_step(&mut pm, &mut gm2, 0.02);
+            l
+        })
+    });
+    let (mut ps, mut gs2) = (p.clone(), p.zero_like());
+    group.bench_function("static", |b| {
+        b.iter(|| {
+            let l = static_mnist_grad(&ps, black_box(&x), &t, &mut gs2);
+            sgd_step(&mut ps, &mut gs2, 0.02);
+            l
+        })
+    });
+    let (mut pt, mut gt2) = (p.clone(), p.zero_like());
+    group.bench_function("tape", |b| {
+        b.iter(|| {
+            let mut tape = put_on_tape(&pt);
+            let l = tape_grad(&mut tape, black_box(&x), &t, true, &mut gt2);
+            drop(tape);
+            sgd_step(&mut pt, &mut gt2, 0.02);
+            l
+        })
+    });
     group.finish();
 
     let mut group = c.benchmark_group("mnist-784-300-100-10/run");
@@ -419,6 +626,29 @@ fn small(c: &mut Criterion) {
         b.iter(|| tape_grad(&mut tape, black_box(&x), &t, false, &mut gt))
     });
     group.finish();
+    let case = "tanh-2-16-16-1_gradient";
+    let mut gz = p.zero_like();
+    record_allocations(
+        case,
+        "manual",
+        allocations(|| {
+            manual.small_grad(&p, x.as_slice(), t.as_slice(), &mut gz);
+        }),
+    );
+    record_allocations(
+        case,
+        "static",
+        allocations(|| {
+            static_small_grad(&p, &x, &t, &mut gz);
+        }),
+    );
+    record_allocations(
+        case,
+        "tape",
+        allocations(|| {
+            tape_grad(&mut tape, &x, &t, false, &mut gz);
+        }),
+    );
 }
 
 criterion_group! {

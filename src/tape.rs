@@ -526,3 +526,39 @@ impl<'t, X: Backprop + 'static> Var<'t, X> {
         self.apply2(SoftmaxCrossEntropy, target)
     }
 }
+
+impl<'t, X: crate::expr::Input> Var<'t, X> {
+    /// A static expression as one node on the tape (the "hybrid" style): `f` is a closure over
+    /// placeholders, as for [`grad`](crate::grad); its forward pass runs now, and the tape's
+    /// backward step is its vector-Jacobian product (which runs it forward again).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let t = backprop::tape::Tape::new();
+    /// let v = t.var(Vector::<f64, U2>::from([1.0, 2.0]));
+    /// let y = v.apply_static(|v| (v * v).sum().sqrt()); // a fused block
+    /// let z = y * 3.0;
+    /// let g = t.gradient(z, v);
+    /// let n = 5.0_f64.sqrt();
+    /// assert!((g[0] - 3.0 / n).abs() < 1e-15 && (g[1] - 6.0 / n).abs() < 1e-15);
+    /// ```
+    pub fn apply_static<F, N>(self, f: F) -> Var<'t, N::Out>
+    where
+        F: Fn(crate::entry::Placeholders<X>) -> crate::Ex<N> + 'static,
+        N: crate::expr::Diff<X>,
+        N::Out: 'static,
+    {
+        let y = crate::eval(&f, get::<X>(&self.tape.values.borrow(), self.index));
+        let a = self.index;
+        let step: Step = Box::new(move |values, me, grads| {
+            let (before, after) = grads.split_at_mut(me);
+            let dy = after[0]
+                .as_ref()
+                .and_then(|g| g.downcast_ref::<N::Out>())
+                .expect("a gradient");
+            let (_, gx) = crate::vjp(&f, get::<X>(values, a), dy.clone());
+            slot::<X>(values, before, a).accumulate(&gx);
+        });
+        self.tape.push(y, Some(step))
+    }
+}
