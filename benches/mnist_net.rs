@@ -376,6 +376,67 @@ fn static_mnist_run(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>) -> f
     )
 }
 
+/// Forward only through a derived record.
+fn static_fields_run(net: &MnistNet, x: &Vector<f64, U784>, t: &Vector<f64, U10>) -> f64 {
+    eval(
+        |net| {
+            let h1 = (net.l1.w.matvec(constant(x)) + net.l1.b).logistic();
+            let h2 = (net.l2.w.matvec(h1) + net.l2.b).logistic();
+            softmax_cross_entropy(net.l3.w.matvec(h2) + net.l3.b, constant(t))
+        },
+        net,
+    )
+}
+
+/// Forward only with `dense` layers.
+fn static_layers_run(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>) -> f64 {
+    use backprop::ops::map::Logistic;
+    eval(
+        |(w1, b1, w2, b2, w3, b3)| {
+            let h2 = constant(x).dense(w1, b1, Logistic).dense(w2, b2, Logistic);
+            softmax_cross_entropy(w3.matvec(h2) + b3, constant(t))
+        },
+        p,
+    )
+}
+
+/// Forward only with the hand-written layers.
+fn hybrid_run(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>) -> f64 {
+    eval(
+        |(w1, b1, w2, b2, w3, b3)| {
+            let h1 = op3(w1, b1, constant(x), handwritten_layer);
+            let h2 = op3(w2, b2, h1, handwritten_layer);
+            softmax_cross_entropy(w3.matvec(h2) + b3, constant(t))
+        },
+        p,
+    )
+}
+
+/// Forward only on the tape.
+fn tape_run<I: Dim, H1: Dim, H2: Dim, O: Dim>(
+    tape: &mut Tape,
+    x: &Vector<f64, I>,
+    t: &Vector<f64, O>,
+) -> f64 {
+    tape.truncate(6);
+    let (w1, b1) = (
+        tape.at::<Matrix<f64, H1, I>>(0),
+        tape.at::<Vector<f64, H1>>(1),
+    );
+    let (w2, b2) = (
+        tape.at::<Matrix<f64, H2, H1>>(2),
+        tape.at::<Vector<f64, H2>>(3),
+    );
+    let (w3, b3) = (
+        tape.at::<Matrix<f64, O, H2>>(4),
+        tape.at::<Vector<f64, O>>(5),
+    );
+    let (x, t) = (tape.constant(x.clone()), tape.constant(t.clone()));
+    let h1 = (w1.matvec(x) + b1).logistic();
+    let h2 = (w2.matvec(h1) + b2).logistic();
+    (w3.matvec(h2) + b3).softmax_cross_entropy(t).value()
+}
+
 fn static_small_grad(p: &Small, x: &Vector<f64, U2>, t: &Vector<f64, U1>, g: &mut Small) -> f64 {
     value_and_grad_acc(
         |(w1, b1, w2, b2, w3, b3)| {
@@ -575,6 +636,22 @@ fn mnist(c: &mut Criterion) {
             l
         })
     });
+    let (mut pl, mut gl2) = (p.clone(), p.zero_like());
+    group.bench_function("static-layers", |b| {
+        b.iter(|| {
+            let l = static_layers_grad(&pl, black_box(&x), &t, &mut gl2);
+            sgd_step(&mut pl, &mut gl2, 0.02);
+            l
+        })
+    });
+    let (mut ph, mut gh2) = (p.clone(), p.zero_like());
+    group.bench_function("hybrid", |b| {
+        b.iter(|| {
+            let l = hybrid_grad(&ph, black_box(&x), &t, &mut gh2);
+            sgd_step(&mut ph, &mut gh2, 0.02);
+            l
+        })
+    });
     let (mut pt, mut gt2) = (p.clone(), p.zero_like());
     group.bench_function("tape", |b| {
         b.iter(|| {
@@ -593,6 +670,25 @@ fn mnist(c: &mut Criterion) {
     });
     group.bench_function("static", |b| {
         b.iter(|| static_mnist_run(&p, black_box(&x), &t))
+    });
+    let lr = manual.mnist_forward(&p, x.as_slice(), t.as_slice());
+    for y in [
+        static_fields_run(&net, &x, &t),
+        static_layers_run(&p, &x, &t),
+        hybrid_run(&p, &x, &t),
+        tape_run::<U784, U300, U100, U10>(&mut tape, &x, &t),
+    ] {
+        assert!((y - lr).abs() < 1e-12);
+    }
+    group.bench_function("static-fields", |b| {
+        b.iter(|| static_fields_run(&net, black_box(&x), &t))
+    });
+    group.bench_function("static-layers", |b| {
+        b.iter(|| static_layers_run(&p, black_box(&x), &t))
+    });
+    group.bench_function("hybrid", |b| b.iter(|| hybrid_run(&p, black_box(&x), &t)));
+    group.bench_function("tape", |b| {
+        b.iter(|| tape_run::<U784, U300, U100, U10>(&mut tape, black_box(&x), &t))
     });
     group.finish();
 }

@@ -110,3 +110,120 @@ fn a_cleared_tape_is_reused() {
     }
     assert_eq!(t.len(), 3);
 }
+
+/// For each operation, the tape's gradient equals the static engine's (itself checked against
+/// central differences in `ops_tensor.rs`), on the same inputs.
+#[test]
+fn every_operation_matches_the_static_engine() {
+    use backprop::ops::broadcast::AddRow;
+    use backprop::ops::concat::{Concat, StackRows};
+    use backprop::ops::linalg::{MatMul, MatMulT, Outer, Trace, Transpose};
+    use backprop::ops::loss::{CrossEntropy, SoftmaxCrossEntropyRows, SquaredError};
+    use backprop::ops::reduce::{ColSums, Mean, Norm, RowSums, Sum};
+    use backprop::ops::softmax::{LogSoftmax, LogSumExp, Softmax};
+
+    let m = matrix::<U3, U3>(40, -1.0, 1.0);
+    let n = matrix::<U3, U3>(41, -1.0, 1.0);
+    let v = vector::<U3>(42, 0.1, 1.0);
+    let u = vector::<U3>(43, 0.1, 1.0);
+
+    // Each case: the tape's gradient of a scalar built with `apply`/`apply2`, against the static one.
+    let check = |name: &str, tape_g: Matrix<f64, U3, U3>, static_g: Matrix<f64, U3, U3>| {
+        assert!(
+            tape_g.approx_eq(&static_g, 1e-13),
+            "{name}: {tape_g:?} vs {static_g:?}"
+        );
+    };
+    macro_rules! case {
+        ($name:expr, |$tm:ident, $tn:ident, $tv:ident| $tape_expr:expr, |$sm:ident| $static_expr:expr) => {{
+            let t = Tape::new();
+            let ($tm, $tn, $tv) = (
+                t.var(m.clone()),
+                t.constant(n.clone()),
+                t.constant(v.clone()),
+            );
+            let y = $tape_expr;
+            let g = t.gradient(y, $tm);
+            check($name, g, grad(|$sm| $static_expr, &m));
+        }};
+    }
+    case!(
+        "transpose",
+        |a, b, _c| (a.apply(Transpose) * b).sum(),
+        |a| (a.transpose() * constant(&n)).sum()
+    );
+    case!("matmul", |a, b, _c| a.apply2(MatMul, b).apply(Norm), |a| a
+        .matmul(constant(&n))
+        .norm());
+    case!(
+        "matmul_t",
+        |a, b, _c| a.apply2(MatMulT, b).apply(Mean),
+        |a| a.matmul_t(constant(&n)).mean()
+    );
+    case!("trace", |a, _b, _c| a.apply(Trace) * 2.0, |a| a.trace()
+        * 2.0);
+    case!("row_sums", |a, _b, c| a.apply(RowSums).dot(c), |a| a
+        .row_sums()
+        .dot(constant(&v)));
+    case!("col_sums", |a, _b, c| a.apply(ColSums).dot(c), |a| a
+        .col_sums()
+        .dot(constant(&v)));
+    case!("add_row", |a, b, c| (a.apply2(AddRow, c) * b).sum(), |a| {
+        (a.add_row(constant(&v)) * constant(&n)).sum()
+    });
+    case!(
+        "stack_rows",
+        |a, b, _c| a.apply2(StackRows, b).apply(Norm),
+        |a| a.stack_rows(constant(&n)).norm()
+    );
+    case!("squared_error", |a, b, _c| a.apply2(SquaredError, b), |a| {
+        squared_error(a, constant(&n))
+    });
+    case!(
+        "softmax_cross_entropy_rows",
+        |a, b, _c| a.apply2(SoftmaxCrossEntropyRows, b),
+        |a| softmax_cross_entropy_rows(a, constant(&n))
+    );
+    case!(
+        "cross_entropy",
+        |a, b, _c| (a * a + 0.5).apply2(CrossEntropy, b.exp()),
+        |a| cross_entropy(a * a + 0.5, constant(&n).exp())
+    );
+
+    // Vector operations.
+    let checkv = |name: &str, tape_g: Vector<f64, U3>, static_g: Vector<f64, U3>| {
+        assert!(
+            tape_g.approx_eq(&static_g, 1e-13),
+            "{name}: {tape_g:?} vs {static_g:?}"
+        );
+    };
+    macro_rules! vcase {
+        ($name:expr, |$tv:ident, $tu:ident| $tape_expr:expr, |$sv:ident| $static_expr:expr) => {{
+            let t = Tape::new();
+            let ($tv, $tu) = (t.var(v.clone()), t.constant(u.clone()));
+            let y = $tape_expr;
+            let g = t.gradient(y, $tv);
+            checkv($name, g, grad(|$sv| $static_expr, &v));
+        }};
+    }
+    vcase!("softmax", |a, b| a.apply(Softmax).dot(b), |a| a
+        .softmax()
+        .dot(constant(&u)));
+    vcase!("log_softmax", |a, b| a.apply(LogSoftmax).dot(b), |a| a
+        .log_softmax()
+        .dot(constant(&u)));
+    vcase!("logsumexp", |a, _b| a.apply(LogSumExp), |a| a.logsumexp());
+    vcase!("outer", |a, b| a.apply2(Outer, b).apply(Norm), |a| a
+        .outer(constant(&u))
+        .norm());
+    vcase!("concat", |a, b| a.apply2(Concat, b).apply(Norm), |a| a
+        .concat(constant(&u))
+        .norm());
+    vcase!("sum_mean", |a, _b| a.apply(Sum) * a.apply(Mean), |a| a
+        .sum()
+        * a.mean());
+    vcase!("powi_ln", |a, _b| a.powi(3).ln().sum(), |a| a
+        .powi(3)
+        .ln()
+        .sum());
+}
