@@ -309,7 +309,12 @@ fn handwritten_layer<I: Dim, O: Dim>(
     h: &Vector<f64, I>,
 ) -> (
     Vector<f64, O>,
-    impl Fn(&Vector<f64, O>) -> (Matrix<f64, O, I>, Vector<f64, O>, Vector<f64, I>),
+    impl Fn(
+        &Vector<f64, O>,
+        &Matrix<f64, O, I>,
+        &Vector<f64, O>,
+        &Vector<f64, I>,
+    ) -> (Matrix<f64, O, I>, Vector<f64, O>, Vector<f64, I>),
 ) {
     let mut z = Vector::<f64, O>::zeros();
     kernels::matvec(
@@ -321,21 +326,27 @@ fn handwritten_layer<I: Dim, O: Dim>(
     );
     kernels::add_assign(z.as_mut_slice(), b.as_slice());
     let out = z.map(backprop::ops::map::logistic);
-    let (w, h, o) = (w.clone(), h.clone(), out.clone());
-    (out, move |dy: &Vector<f64, O>| {
-        let dz = Vector::<f64, O>::from_fn(|r| dy[r] * o[r] * (1.0 - o[r]));
-        let mut dw = Matrix::zeros();
-        kernels::rank1_acc(dw.as_mut_slice(), dz.as_slice(), h.as_slice());
-        let mut dh = Vector::zeros();
-        kernels::matvec_t_acc(
-            w.as_slice(),
-            O::USIZE,
-            I::USIZE,
-            dz.as_slice(),
-            dh.as_mut_slice(),
-        );
-        (dw, dz, dh)
-    })
+    let o = out.clone();
+    (
+        out,
+        move |dy: &Vector<f64, O>,
+              w: &Matrix<f64, O, I>,
+              _: &Vector<f64, O>,
+              h: &Vector<f64, I>| {
+            let dz = Vector::<f64, O>::from_fn(|r| dy[r] * o[r] * (1.0 - o[r]));
+            let mut dw = Matrix::zeros();
+            kernels::rank1_acc(dw.as_mut_slice(), dz.as_slice(), h.as_slice());
+            let mut dh = Vector::zeros();
+            kernels::matvec_t_acc(
+                w.as_slice(),
+                O::USIZE,
+                I::USIZE,
+                dz.as_slice(),
+                dh.as_mut_slice(),
+            );
+            (dw, dz, dh)
+        },
+    )
 }
 
 /// Hybrid: each hidden layer one hand-written op, chained by the static engine.

@@ -9,20 +9,19 @@ use backprop::prelude::*;
 
 type V3 = Vector<f64, U3>;
 
-/// softsign(x) = x / (1 + |x|), derivative 1 / (1 + |x|)^2, as a one-operand op.
-fn softsign(x: &V3) -> (V3, impl Fn(&V3) -> V3) {
+/// softsign(x) = x / (1 + |x|), derivative 1 / (1 + |x|)^2, as a one-operand op. The backward
+/// closure receives the operand again (no copy of it is kept).
+fn softsign(x: &V3) -> (V3, impl Fn(&V3, &V3) -> V3) {
     let y = x.map(|t| t / (1.0 + t.abs()));
-    let x = x.clone();
-    (y, move |dy: &V3| {
+    (y, |dy: &V3, x: &V3| {
         Vector::from_fn(|i| dy[i] / (1.0 + x[i].abs()).powi(2))
     })
 }
 
 /// hypot(a, b) = sqrt(a^2 + b^2), as a two-operand op.
-fn hypot(a: &f64, b: &f64) -> (f64, impl Fn(&f64) -> (f64, f64)) {
-    let (a, b) = (*a, *b);
-    let r = a.hypot(b);
-    (r, move |d: &f64| (d * a / r, d * b / r))
+fn hypot(a: &f64, b: &f64) -> (f64, impl Fn(&f64, &f64, &f64) -> (f64, f64)) {
+    let r = a.hypot(*b);
+    (r, move |d: &f64, a: &f64, b: &f64| (d * a / r, d * b / r))
 }
 
 /// A whole tanh layer with its gradient written by hand: `tanh(W h + b)`.
@@ -31,15 +30,21 @@ fn layer(
     w: &Matrix<f64, U3, U3>,
     b: &V3,
     h: &V3,
-) -> (V3, impl Fn(&V3) -> (Matrix<f64, U3, U3>, V3, V3)) {
+) -> (
+    V3,
+    impl Fn(&V3, &Matrix<f64, U3, U3>, &V3, &V3) -> (Matrix<f64, U3, U3>, V3, V3),
+) {
     let y = Vector::from_fn(|r| (b[r] + (0..3).map(|c| w[(r, c)] * h[c]).sum::<f64>()).tanh());
-    let (w, h, out) = (w.clone(), h.clone(), y.clone());
-    (y, move |dy: &V3| {
-        let dz = Vector::<f64, U3>::from_fn(|r| dy[r] * (1.0 - out[r] * out[r]));
-        let dw = Matrix::from_fn(|r, c| dz[r] * h[c]);
-        let dh = Vector::from_fn(|c| (0..3).map(|r| w[(r, c)] * dz[r]).sum());
-        (dw, dz, dh)
-    })
+    let out = y.clone();
+    (
+        y,
+        move |dy: &V3, w: &Matrix<f64, U3, U3>, _: &V3, h: &V3| {
+            let dz = Vector::<f64, U3>::from_fn(|r| dy[r] * (1.0 - out[r] * out[r]));
+            let dw = Matrix::from_fn(|r, c| dz[r] * h[c]);
+            let dh = Vector::from_fn(|c| (0..3).map(|r| w[(r, c)] * dz[r]).sum());
+            (dw, dz, dh)
+        },
+    )
 }
 
 /// Prints a gradient check and fails loudly if it did not pass.

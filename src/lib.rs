@@ -114,9 +114,9 @@
 //! // softsign x / (1 + |x|), as an elementwise map with its derivative df(x, y)
 //! let g = grad(|v| v.map(|x| x / (1.0 + x.abs()), |x, _| 1.0 / (1.0 + x.abs()).powi(2)).sum(), &v);
 //! // the same through `op`: value and backward closure
+//! // (the backward closure gets the operand again, so nothing needs copying)
 //! let softsign = |v: &Vector<f64, U3>| {
-//!     let v = v.clone();
-//!     (v.map(|x| x / (1.0 + x.abs())), move |dy: &Vector<f64, U3>| {
+//!     (v.map(|x| x / (1.0 + x.abs())), |dy: &Vector<f64, U3>, v: &Vector<f64, U3>| {
 //!         Vector::from_fn(|i| dy[i] / (1.0 + v[i].abs()).powi(2))
 //!     })
 //! };

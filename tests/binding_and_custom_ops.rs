@@ -13,7 +13,7 @@ macro_rules! counted_square {
         |x: &f64| {
             $calls.set($calls.get() + 1);
             let x = *x;
-            (x * x, move |dy: &f64| dy * 2.0 * x)
+            (x * x, |dy: &f64, x: &f64| dy * 2.0 * x)
         }
     };
 }
@@ -64,8 +64,7 @@ fn custom_op_on_a_vector_with_a_handwritten_gradient() {
     // softsign(x) = x / (1 + |x|), derivative 1 / (1 + |x|)^2
     let softsign = |x: &Vector<f64, U4>| {
         let y = x.map(|t| t / (1.0 + t.abs()));
-        let x = x.clone();
-        (y, move |dy: &Vector<f64, U4>| {
+        (y, |dy: &Vector<f64, U4>, x: &Vector<f64, U4>| {
             Vector::from_fn(|i| dy[i] / (1.0 + x[i].abs()).powi(2))
         })
     };
@@ -103,7 +102,7 @@ fn gradient_of_a_tensor_result_is_of_the_sum() {
 #[test]
 fn the_checker_catches_a_wrong_gradient() {
     // A deliberately wrong backward: the checker must report it and where.
-    let bad_sq = |x: &f64| (x * x, |dy: &f64| *dy); // d(x^2)/dx is 2x, not 1
+    let bad_sq = |x: &f64| (x * x, |dy: &f64, _: &f64| *dy); // d(x^2)/dx is 2x, not 1
     let report = check_grad(|(a, b)| op(a, bad_sq) + b, &(3.0_f64, 1.0_f64), 1e-6);
     assert!(!report.passed(1e-3));
     assert_eq!(report.worst_index, 0);
@@ -138,16 +137,27 @@ fn handwritten_layer(
     h: &Vector<f64, U4>,
 ) -> (
     Vector<f64, U3>,
-    impl Fn(&Vector<f64, U3>) -> (Matrix<f64, U3, U4>, Vector<f64, U3>, Vector<f64, U4>),
+    impl Fn(
+        &Vector<f64, U3>,
+        &Matrix<f64, U3, U4>,
+        &Vector<f64, U3>,
+        &Vector<f64, U4>,
+    ) -> (Matrix<f64, U3, U4>, Vector<f64, U3>, Vector<f64, U4>),
 ) {
     let y = Vector::from_fn(|r| (b[r] + (0..4).map(|c| w[(r, c)] * h[c]).sum::<f64>()).tanh());
-    let (w, h, yy) = (w.clone(), h.clone(), y.clone());
-    (y, move |dy: &Vector<f64, U3>| {
-        let dz = Vector::<f64, U3>::from_fn(|r| dy[r] * (1.0 - yy[r] * yy[r]));
-        let dw = Matrix::from_fn(|r, c| dz[r] * h[c]);
-        let dh = Vector::from_fn(|c| (0..3).map(|r| w[(r, c)] * dz[r]).sum());
-        (dw, dz, dh)
-    })
+    let yy = y.clone();
+    (
+        y,
+        move |dy: &Vector<f64, U3>,
+              w: &Matrix<f64, U3, U4>,
+              _: &Vector<f64, U3>,
+              h: &Vector<f64, U4>| {
+            let dz = Vector::<f64, U3>::from_fn(|r| dy[r] * (1.0 - yy[r] * yy[r]));
+            let dw = Matrix::from_fn(|r, c| dz[r] * h[c]);
+            let dh = Vector::from_fn(|c| (0..3).map(|r| w[(r, c)] * dz[r]).sum());
+            (dw, dz, dh)
+        },
+    )
 }
 
 type TwoLayers = (
@@ -190,7 +200,7 @@ fn op2_and_iso_against_finite_differences() {
         let (a, b) = (*a, *b);
         let r2 = a * a + b * b;
         let r = r2.sqrt();
-        (a / r, move |d: &f64| {
+        (a / r, move |d: &f64, _: &f64, _: &f64| {
             (d * b * b / (r2 * r), -d * a * b / (r2 * r))
         })
     };

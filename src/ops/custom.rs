@@ -1,9 +1,10 @@
 //! A user operation with a hand-written gradient, like Haskell's `op1`: a closure that returns
 //! its value and its own backward closure.
 //!
-//! Forward: `(y, back) = f(x)`. Backward: `dx += back(dy)`. The backward closure is kept in the
-//! node's cache; its type is the closure's own type, so there is no boxing and, after
-//! monomorphization, no indirection.
+//! Forward: `(y, back) = f(x)`. Backward: `dx += back(dy, x)`. The backward closure is kept in
+//! the node's cache; its type is the closure's own type, so there is no boxing and, after
+//! monomorphization, no indirection. It receives the operands again, by reference, so it need
+//! not copy them (a weight matrix, say) to use them.
 
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
@@ -15,7 +16,7 @@ use crate::Backprop;
 ///
 /// ```
 /// use backprop::prelude::*;
-/// let double = |x: &f64| (2.0 * x, |dy: &f64| 2.0 * dy);
+/// let double = |x: &f64| (2.0 * x, |dy: &f64, _: &f64| 2.0 * dy);
 /// assert_eq!(value_and_grad(|x| op(x, double), &3.0_f64), (6.0, 2.0));
 /// ```
 #[derive(Clone, Copy, Debug)]
@@ -27,15 +28,12 @@ pub struct Op<F, A> {
 /// Lifts a function with a hand-written gradient into an expression.
 ///
 /// `f` receives the operand's value and returns the result and a closure that maps the
-/// gradient of the result to the gradient of the operand.
+/// gradient of the result (and the operand, again) to the gradient of the operand.
 ///
 /// ```
 /// use backprop::prelude::*;
 /// // x^3 with its derivative written by hand.
-/// let cube = |x: &f64| {
-///     let x = *x;
-///     (x * x * x, move |dy: &f64| dy * 3.0 * x * x)
-/// };
+/// let cube = |x: &f64| (x * x * x, |dy: &f64, x: &f64| dy * 3.0 * x * x);
 /// assert_eq!(value_and_grad(|x| op(x, cube) + x, &2.0_f64), (10.0, 13.0));
 /// ```
 pub fn op<A, F, Y, B>(x: Ex<A>, f: F) -> Ex<Op<F, A>>
@@ -43,7 +41,7 @@ where
     A: Expr,
     F: Fn(&A::Out) -> (Y, B),
     Y: Backprop,
-    B: Fn(&Y) -> A::Out,
+    B: Fn(&Y, &A::Out) -> A::Out,
 {
     Ex(Op { f, a: x.0 })
 }
@@ -53,7 +51,7 @@ where
     A: Expr,
     F: Fn(&A::Out) -> (Y, B),
     Y: Backprop,
-    B: Fn(&Y) -> A::Out,
+    B: Fn(&Y, &A::Out) -> A::Out,
 {
     type Out = Y;
     type Depth = A::Depth;
@@ -65,7 +63,7 @@ where
     A: Diff<In>,
     F: Fn(&A::Out) -> (Y, B),
     Y: Backprop,
-    B: Fn(&Y) -> A::Out,
+    B: Fn(&Y, &A::Out) -> A::Out,
 {
     type Cache = (A::Cache, Y, B);
     #[inline(always)]
@@ -85,7 +83,7 @@ where
         if !A::NEEDS_GRAD {
             return;
         }
-        let g = (c.2)(&dy);
+        let g = (c.2)(&dy, self.a.value(x, &c.0));
         send_owned(&self.a, x, &c.0, dx, g)
     }
     #[inline(always)]
@@ -109,7 +107,7 @@ macro_rules! custom_op {
         where
             F: Fn($(&$a::Out),+) -> (Y, Back),
             Y: Backprop,
-            Back: Fn(&Y) -> ($($a::Out,)+),
+            Back: Fn(&Y, $(&$a::Out),+) -> ($($a::Out,)+),
         {
             Ex($node { f, $($x: $x.0,)+ })
         }
@@ -119,7 +117,7 @@ macro_rules! custom_op {
             ($($a::Out,)+): Backprop,
             F: Fn($(&$a::Out),+) -> (Y, Back),
             Y: Backprop,
-            Back: Fn(&Y) -> ($($a::Out,)+),
+            Back: Fn(&Y, $(&$a::Out),+) -> ($($a::Out,)+),
         {
             type Out = Y;
             type Depth = <($($a,)+) as Expr>::Depth;
@@ -131,7 +129,7 @@ macro_rules! custom_op {
             ($($a::Out,)+): Backprop,
             F: Fn($(&$a::Out),+) -> (Y, Back),
             Y: Backprop,
-            Back: Fn(&Y) -> ($($a::Out,)+),
+            Back: Fn(&Y, $(&$a::Out),+) -> ($($a::Out,)+),
         {
             type Cache = (($($a::Cache,)+), Y, Back);
             #[inline(always)]
@@ -152,7 +150,7 @@ macro_rules! custom_op {
                 if !Self::NEEDS_GRAD {
                     return;
                 }
-                let grads = (c.2)(&dy);
+                let grads = (c.2)(&dy, $(self.$x.value(x, &(c.0).$i)),+);
                 $(
                     if $a::NEEDS_GRAD {
                         let $g = grads.$i;
@@ -170,15 +168,13 @@ macro_rules! custom_op {
 
 custom_op!(
     /// Lifts a function of two operands with a hand-written gradient (Haskell's `op2`): `f`
-    /// returns the result and a closure mapping the result's gradient to both operands'.
+    /// returns the result and a closure mapping the result's gradient (and the operands, again)
+    /// to both operands' gradients.
     ///
     /// ```
     /// use backprop::prelude::*;
     /// // x * y with its gradient written by hand
-    /// let mul = |x: &f64, y: &f64| {
-    ///     let (x, y) = (*x, *y);
-    ///     (x * y, move |d: &f64| (d * y, d * x))
-    /// };
+    /// let mul = |x: &f64, y: &f64| (x * y, |d: &f64, x: &f64, y: &f64| (d * y, d * x));
     /// assert_eq!(value_and_grad(|(a, b)| op2(a, b, mul), &(3.0_f64, 4.0_f64)), (12.0, (4.0, 3.0)));
     /// ```
     op2, Op2, A a ga 0, B b gb 1
@@ -191,8 +187,7 @@ custom_op!(
     /// ```
     /// use backprop::prelude::*;
     /// let fma = |a: &f64, b: &f64, c: &f64| {
-    ///     let (a, b) = (*a, *b);
-    ///     (a * b + c, move |d: &f64| (d * b, d * a, *d))
+    ///     (a * b + c, |d: &f64, a: &f64, b: &f64, _: &f64| (d * b, d * a, *d))
     /// };
     /// let (y, g) = value_and_grad(|(a, b, c)| op3(a, b, c, fma), &(2.0_f64, 5.0_f64, 1.0_f64));
     /// assert_eq!((y, g), (11.0, (5.0, 2.0, 1.0)));
