@@ -362,6 +362,23 @@ fn hybrid_grad(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>, g: &mut M
     )
 }
 
+/// Benchmarks `grad` followed by one step of descent (rate 0.02), on its own copy of `p`.
+fn descend(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    p: &Mnist,
+    mut grad: impl FnMut(&Mnist, &mut Mnist) -> f64,
+) {
+    let (mut q, mut g) = (p.clone(), p.zero_like());
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let l = grad(&q, &mut g);
+            sgd_step(&mut q, &mut g, 0.02);
+            l
+        })
+    });
+}
+
 /// `p -= rate g`, then `g = 0`: one step of descent on a kept gradient buffer.
 fn sgd_step(p: &mut Mnist, g: &mut Mnist, rate: f64) {
     let step = |w: &mut [f64], d: &mut [f64]| {
@@ -631,47 +648,22 @@ fn mnist(c: &mut Criterion) {
 
     // Descent: a gradient and an SGD step (rate 0.02), each variant on its own parameters.
     let mut group = c.benchmark_group("mnist-784-300-100-10/descent");
-    let (mut pm, mut gm2) = (p.clone(), p.zero_like());
-    group.bench_function("manual", |b| {
-        b.iter(|| {
-            let l = manual.mnist_grad(&pm, black_box(x.as_slice()), t.as_slice(), &mut gm2);
-            sgd_step(&mut pm, &mut gm2, 0.02);
-            l
-        })
+    descend(&mut group, "manual", &p, |q, g| {
+        manual.mnist_grad(q, black_box(x.as_slice()), t.as_slice(), g)
     });
-    let (mut ps, mut gs2) = (p.clone(), p.zero_like());
-    group.bench_function("static", |b| {
-        b.iter(|| {
-            let l = static_mnist_grad(&ps, black_box(&x), &t, &mut gs2);
-            sgd_step(&mut ps, &mut gs2, 0.02);
-            l
-        })
+    descend(&mut group, "static", &p, |q, g| {
+        static_mnist_grad(q, black_box(&x), &t, g)
     });
-    let (mut pl, mut gl2) = (p.clone(), p.zero_like());
-    group.bench_function("static-layers", |b| {
-        b.iter(|| {
-            let l = static_layers_grad(&pl, black_box(&x), &t, &mut gl2);
-            sgd_step(&mut pl, &mut gl2, 0.02);
-            l
-        })
+    descend(&mut group, "static-layers", &p, |q, g| {
+        static_layers_grad(q, black_box(&x), &t, g)
     });
-    let (mut ph, mut gh2) = (p.clone(), p.zero_like());
-    group.bench_function("hybrid", |b| {
-        b.iter(|| {
-            let l = hybrid_grad(&ph, black_box(&x), &t, &mut gh2);
-            sgd_step(&mut ph, &mut gh2, 0.02);
-            l
-        })
+    descend(&mut group, "hybrid", &p, |q, g| {
+        hybrid_grad(q, black_box(&x), &t, g)
     });
-    let (mut pt, mut gt2) = (p.clone(), p.zero_like());
-    group.bench_function("tape", |b| {
-        b.iter(|| {
-            let mut tape = put_on_tape(&pt);
-            let l = tape_grad(&mut tape, black_box(&x), &t, true, &mut gt2);
-            drop(tape);
-            sgd_step(&mut pt, &mut gt2, 0.02);
-            l
-        })
+    descend(&mut group, "tape", &p, |q, g| {
+        // The parameters changed: they go on a fresh tape.
+        let mut tape = put_on_tape(q);
+        tape_grad(&mut tape, black_box(&x), &t, true, g)
     });
     group.finish();
 

@@ -265,6 +265,20 @@ fn slot<'g, X: Backprop + 'static>(
     g.downcast_mut::<X>().expect("a Var's type is its value's")
 }
 
+/// The gradients of the nodes before `me`, and node `me`'s own (a step runs only for a node that
+/// received a gradient).
+fn split_grads<Y: 'static>(
+    grads: &mut [Option<Box<dyn Any>>],
+    me: usize,
+) -> (&mut [Option<Box<dyn Any>>], &Y) {
+    let (before, after) = grads.split_at_mut(me);
+    let dy = after[0]
+        .as_ref()
+        .and_then(|g| g.downcast_ref::<Y>())
+        .expect("a gradient");
+    (before, dy)
+}
+
 fn get<X: 'static>(values: &[Box<dyn Any>], i: usize) -> &X {
     values[i]
         .downcast_ref::<X>()
@@ -297,11 +311,7 @@ impl<'t, X: Backprop + 'static> Var<'t, X> {
         let y = op.forward(get::<X>(&self.tape.values.borrow(), self.index));
         let a = self.index;
         let step: Step = Box::new(move |values, me, grads| {
-            let (before, after) = grads.split_at_mut(me);
-            let dy = after[0]
-                .as_ref()
-                .and_then(|g| g.downcast_ref::<Op::Out>())
-                .expect("a gradient");
+            let (before, dy) = split_grads::<Op::Out>(grads, me);
             let (x, y) = (get::<X>(values, a), get::<Op::Out>(values, me));
             op.backward(x, y, dy, slot::<X>(values, before, a));
         });
@@ -332,11 +342,7 @@ impl<'t, X: Backprop + 'static> Var<'t, X> {
         };
         let (ia, ib) = (self.index, b.index);
         let step: Step = Box::new(move |values, me, grads| {
-            let (before, after) = grads.split_at_mut(me);
-            let dy = after[0]
-                .as_ref()
-                .and_then(|g| g.downcast_ref::<Op::Out>())
-                .expect("a gradient");
+            let (before, dy) = split_grads::<Op::Out>(grads, me);
             let (x, z, y) = (
                 get::<X>(values, ia),
                 get::<B>(values, ib),
@@ -551,11 +557,7 @@ impl<'t, X: crate::expr::Input> Var<'t, X> {
         let y = crate::eval(&f, get::<X>(&self.tape.values.borrow(), self.index));
         let a = self.index;
         let step: Step = Box::new(move |values, me, grads| {
-            let (before, after) = grads.split_at_mut(me);
-            let dy = after[0]
-                .as_ref()
-                .and_then(|g| g.downcast_ref::<N::Out>())
-                .expect("a gradient");
+            let (before, dy) = split_grads::<N::Out>(grads, me);
             let (_, gx) = crate::vjp(&f, get::<X>(values, a), dy.clone());
             slot::<X>(values, before, a).accumulate(&gx);
         });
