@@ -9,6 +9,7 @@
 //! times on a shared 2-core machine are noisy.
 
 use backprop::kernels;
+use backprop::nn::Dense;
 use backprop::prelude::*;
 use backprop::tape::Tape;
 use backprop::Dim;
@@ -39,8 +40,10 @@ fn allocations(mut f: impl FnMut()) -> usize {
     ALLOCATIONS.load(Ordering::Relaxed) - before
 }
 
-/// Appends `case variant count` to `target/criterion/allocations.txt`, read by benches/ratios.py.
-fn record_allocations(case: &str, variant: &str, count: usize) {
+/// Measures the allocations of one call of `f` and appends `case variant count` to
+/// `target/criterion/allocations.txt`, read by benches/ratios.py.
+fn record_allocations(case: &str, variant: &str, f: impl FnMut()) {
+    let count = allocations(f);
     use std::io::Write;
     let _ = std::fs::create_dir_all("target/criterion");
     if let Ok(mut f) = std::fs::OpenOptions::new()
@@ -224,29 +227,23 @@ type Mnist = P<U784, U300, U100, U10>;
 
 /// The same parameters as a record of layer records, read by field inside the closure.
 #[derive(Backprop, Clone)]
-struct Layer<T, I, O> {
-    w: Matrix<T, O, I>,
-    b: Vector<T, O>,
-}
-
-#[derive(Backprop, Clone)]
 struct MnistNet {
-    l1: Layer<f64, U784, U300>,
-    l2: Layer<f64, U300, U100>,
-    l3: Layer<f64, U100, U10>,
+    l1: Dense<f64, U784, U300>,
+    l2: Dense<f64, U300, U100>,
+    l3: Dense<f64, U100, U10>,
 }
 
 fn record(p: &Mnist) -> MnistNet {
     MnistNet {
-        l1: Layer {
+        l1: Dense {
             w: p.0.clone(),
             b: p.1.clone(),
         },
-        l2: Layer {
+        l2: Dense {
             w: p.2.clone(),
             b: p.3.clone(),
         },
-        l3: Layer {
+        l3: Dense {
             w: p.4.clone(),
             b: p.5.clone(),
         },
@@ -603,48 +600,24 @@ fn mnist(c: &mut Criterion) {
 
     let case = "mnist-784-300-100-10_gradient";
     let mut gz = p.zero_like();
-    record_allocations(
-        case,
-        "manual",
-        allocations(|| {
-            manual.mnist_grad(&p, x.as_slice(), t.as_slice(), &mut gz);
-        }),
-    );
-    record_allocations(
-        case,
-        "static",
-        allocations(|| {
-            static_mnist_grad(&p, &x, &t, &mut gz);
-        }),
-    );
-    record_allocations(
-        case,
-        "static-fields",
-        allocations(|| {
-            static_fields_grad(&net, &x, &t, &mut gr);
-        }),
-    );
-    record_allocations(
-        case,
-        "static-layers",
-        allocations(|| {
-            static_layers_grad(&p, &x, &t, &mut gz);
-        }),
-    );
-    record_allocations(
-        case,
-        "hybrid",
-        allocations(|| {
-            hybrid_grad(&p, &x, &t, &mut gz);
-        }),
-    );
-    record_allocations(
-        case,
-        "tape",
-        allocations(|| {
-            tape_grad(&mut tape, &x, &t, true, &mut gz);
-        }),
-    );
+    record_allocations(case, "manual", || {
+        manual.mnist_grad(&p, x.as_slice(), t.as_slice(), &mut gz);
+    });
+    record_allocations(case, "static", || {
+        static_mnist_grad(&p, &x, &t, &mut gz);
+    });
+    record_allocations(case, "static-fields", || {
+        static_fields_grad(&net, &x, &t, &mut gr);
+    });
+    record_allocations(case, "static-layers", || {
+        static_layers_grad(&p, &x, &t, &mut gz);
+    });
+    record_allocations(case, "hybrid", || {
+        hybrid_grad(&p, &x, &t, &mut gz);
+    });
+    record_allocations(case, "tape", || {
+        tape_grad(&mut tape, &x, &t, true, &mut gz);
+    });
 
     // Descent: a gradient and an SGD step (rate 0.02), each variant on its own parameters.
     let mut group = c.benchmark_group("mnist-784-300-100-10/descent");
@@ -727,27 +700,15 @@ fn small(c: &mut Criterion) {
     group.finish();
     let case = "tanh-2-16-16-1_gradient";
     let mut gz = p.zero_like();
-    record_allocations(
-        case,
-        "manual",
-        allocations(|| {
-            manual.small_grad(&p, x.as_slice(), t.as_slice(), &mut gz);
-        }),
-    );
-    record_allocations(
-        case,
-        "static",
-        allocations(|| {
-            static_small_grad(&p, &x, &t, &mut gz);
-        }),
-    );
-    record_allocations(
-        case,
-        "tape",
-        allocations(|| {
-            tape_grad(&mut tape, &x, &t, false, &mut gz);
-        }),
-    );
+    record_allocations(case, "manual", || {
+        manual.small_grad(&p, x.as_slice(), t.as_slice(), &mut gz);
+    });
+    record_allocations(case, "static", || {
+        static_small_grad(&p, &x, &t, &mut gz);
+    });
+    record_allocations(case, "tape", || {
+        tape_grad(&mut tape, &x, &t, false, &mut gz);
+    });
 }
 
 criterion_group! {
