@@ -6,6 +6,11 @@
 //! Matrix-vector products are our own loops: routing a single sample through `matrixmultiply`
 //! was measured 2x slower (it packs the whole matrix on every call). Matrix-matrix products go
 //! through [`Scalar::gemm`](crate::Scalar), i.e. `matrixmultiply` for `f32`/`f64`.
+//!
+//! Every function here is safe and checks its sizes (with overflow-checked arithmetic), panicking
+//! with the sizes it was given, as slice methods do. They are public because they are what a
+//! hand-written gradient (through [`op`](crate::op)) is best built from; they are plain slice
+//! functions with no state, so keeping them public constrains nothing in the engine.
 
 use crate::Scalar;
 
@@ -48,7 +53,10 @@ pub fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
 /// ```
 #[inline]
 pub fn matvec<T: Scalar>(w: &[T], rows: usize, cols: usize, v: &[T], out: &mut [T]) {
-    assert!(w.len() == rows * cols && v.len() == cols && out.len() == rows);
+    assert!(
+        rows.checked_mul(cols) == Some(w.len()) && v.len() == cols && out.len() == rows,
+        "matvec: sizes do not match"
+    );
     for (o, row) in out.iter_mut().zip(w.chunks_exact(cols.max(1))) {
         *o = dot(row, v);
     }
@@ -63,7 +71,10 @@ pub fn matvec<T: Scalar>(w: &[T], rows: usize, cols: usize, v: &[T], out: &mut [
 /// ```
 #[inline]
 pub fn matvec_t_acc<T: Scalar>(w: &[T], rows: usize, cols: usize, d: &[T], out: &mut [T]) {
-    assert!(w.len() == rows * cols && d.len() == rows && out.len() == cols);
+    assert!(
+        rows.checked_mul(cols) == Some(w.len()) && d.len() == rows && out.len() == cols,
+        "matvec_t_acc: sizes do not match"
+    );
     for (&dr, row) in d.iter().zip(w.chunks_exact(cols.max(1))) {
         axpy(out, dr, row);
     }
@@ -78,7 +89,10 @@ pub fn matvec_t_acc<T: Scalar>(w: &[T], rows: usize, cols: usize, d: &[T], out: 
 /// ```
 #[inline]
 pub fn rank1_acc<T: Scalar>(m: &mut [T], a: &[T], b: &[T]) {
-    assert_eq!(m.len(), a.len() * b.len());
+    assert!(
+        a.len().checked_mul(b.len()) == Some(m.len()),
+        "rank1_acc: sizes do not match"
+    );
     for (&ar, row) in a.iter().zip(m.chunks_exact_mut(b.len().max(1))) {
         axpy(row, ar, b);
     }
@@ -173,7 +187,30 @@ pub fn gemm<T: Scalar>(
     c: &mut [T],
     trans: Transpose,
 ) {
-    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
+    // Checked products: a wrapping `m * k` would let huge sizes pass with small buffers and
+    // send matrixmultiply past their ends.
+    let fits = |len: usize, r: usize, c: usize| r.checked_mul(c) == Some(len);
+    assert!(
+        fits(a.len(), m, k) && fits(b.len(), k, n) && fits(c.len(), m, n),
+        "gemm: buffers of {}, {} and {} elements do not hold {m}x{k}, {k}x{n} and {m}x{n} matrices",
+        a.len(),
+        b.len(),
+        c.len()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // op(a) op(b) is zero: only the scaling of `c` remains.
+        c.iter_mut().for_each(|x| {
+            *x = if beta == T::zero() {
+                T::zero()
+            } else {
+                beta * *x
+            }
+        });
+        return;
+    }
     // Strides (row, column) of op(a) as m x k and op(b) as k x n.
     let (rsa, csa) = match trans {
         Transpose::A => (1, m as isize),
@@ -183,8 +220,10 @@ pub fn gemm<T: Scalar>(
         Transpose::B => (1, k as isize),
         _ => (n as isize, 1),
     };
-    // SAFETY: the assert above checks every slice holds its full matrix; `c` is a distinct
-    // `&mut` borrow, so it cannot alias `a` or `b`.
+    // SAFETY: the assert above checks, without overflow, that every slice holds its full
+    // matrix, so every offset matrixmultiply computes is in bounds; each size is then at most
+    // `isize::MAX` (no slice is longer, and none is empty here), so the strides above are exact;
+    // `c` is a distinct `&mut` borrow, so it cannot alias `a` or `b`.
     unsafe {
         T::gemm(
             m,

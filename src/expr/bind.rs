@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use super::input::{Input, Root};
 use super::scope::{MaxOf, Scoped, S};
-use super::{init, slot, Diff, Ex, Expr};
+use super::{field, init, init_ptr, slot, written, Diff, Ex, Expr};
 use crate::Backprop;
 
 /// A bound expression and the body that reads it (built by [`Bind::then`]).
@@ -75,17 +75,24 @@ impl<A: Expr> Bind for Ex<A> {
 impl<A: Expr, R: Expr> Expr for Then<A, R> {
     type Out = R::Out;
     type Depth = A::Depth;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD && R::NEEDS_GRAD;
 }
 
 impl<In, A: Diff<In>, R: Diff<Inner<A>>> Diff<In> for Then<A, R> {
     type Cache = (A::Cache, Inner<A>, R::Cache);
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let ca = slot!(cache, 0);
+        let p = cache.as_mut_ptr();
+        let ca = slot!(p, 0);
         self.bound.forward(x, ca);
-        let z = slot!(cache, 1).write(Scoped::new(self.bound.value(x, init(ca)).clone()));
-        self.body.forward(z, slot!(cache, 2));
+        let ga = written!(p, 0);
+        let z = slot!(p, 1).write(Scoped::new(self.bound.value(x, init(ca)).clone()));
+        let gz = written!(p, 1);
+        self.body.forward(z, slot!(p, 2));
+        ga.disarm();
+        gz.disarm();
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
@@ -121,6 +128,7 @@ macro_rules! impl_tuple_node {
         {
             type Out = ($($name::Out,)+);
             type Depth = max_depth!($($name::Depth),+);
+            crate::expr::seal!();
             const NEEDS_GRAD: bool = false $(|| $name::NEEDS_GRAD)+;
         }
 
@@ -130,12 +138,20 @@ macro_rules! impl_tuple_node {
             Self: Expr<Out = ($($name::Out,)+)>,
         {
             type Cache = (($($name::Cache,)+), ($($name::Out,)+));
+            crate::expr::seal!();
             #[inline(always)]
             fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-                let caches: &mut MaybeUninit<($($name::Cache,)+)> = slot!(cache, 0);
-                $(self.$idx.forward(x, slot!(caches, $idx));)+
-                let caches = init(caches);
-                slot!(cache, 1).write(($(self.$idx.value(x, &caches.$idx).clone(),)+));
+                let p = cache.as_mut_ptr();
+                let q: *mut ($($name::Cache,)+) = field!(p, 0);
+                // One guard per child cache, each dropped if a later child or a clone panics.
+                let guards = ($({
+                    self.$idx.forward(x, slot!(q, $idx));
+                    written!(q, $idx)
+                },)+);
+                // SAFETY: every child cache was written just above.
+                let caches = unsafe { init_ptr(q) };
+                slot!(p, 1).write(($(self.$idx.value(x, &caches.$idx).clone(),)+));
+                $(guards.$idx.disarm();)+
             }
             #[inline(always)]
             fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {

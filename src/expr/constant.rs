@@ -38,6 +38,7 @@ pub fn constant<T: Backprop>(value: &T) -> Ex<Const<'_, T>> {
 impl<T: Backprop> Expr for Const<'_, T> {
     type Out = T;
     type Depth = Z;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = false;
 }
 
@@ -47,6 +48,7 @@ macro_rules! impl_constant_diff {
     (impl<$($lt:lifetime,)? $t:ident: $bound:ident> $node:ty, |$s:ident| $get:expr) => {
         impl<$($lt,)? In, $t: $bound> Diff<In> for $node {
             type Cache = ();
+            crate::expr::seal!();
             #[inline(always)]
             fn forward(&self, _: &In, cache: &mut MaybeUninit<()>) {
                 cache.write(());
@@ -80,6 +82,7 @@ pub struct Lit<T>(pub T);
 impl<T: Scalar> Expr for Lit<T> {
     type Out = T;
     type Depth = Z;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = false;
 }
 

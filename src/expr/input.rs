@@ -200,6 +200,7 @@ impl<T, P> Default for Var<T, P> {
 impl<T: Backprop, P: Path> Expr for Var<T, P> {
     type Out = T;
     type Depth = P::Depth;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = true;
 }
 
@@ -238,6 +239,7 @@ where
     P::Target: SameScope<T>,
 {
     type Cache = ();
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, _: &In, cache: &mut MaybeUninit<()>) {
         cache.write(());

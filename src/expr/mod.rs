@@ -23,25 +23,122 @@ use std::borrow::Cow;
 
 use crate::Backprop;
 
-/// A field of a tuple under construction behind `&mut MaybeUninit<(..)>`, as
-/// `&mut MaybeUninit<Field>`: how a node writes its children's caches in place.
+/// What seals [`Expr`] and [`Diff`]: a type no other crate can name, so no other crate can
+/// write the item `seal!()` adds to every impl.
+pub(crate) mod sealed {
+    /// The seal's type (public in a private module: usable here, unnameable elsewhere).
+    #[derive(Clone, Copy, Debug)]
+    pub struct Token;
+}
+
+/// The item that seals an impl of [`Expr`] or [`Diff`]: put `crate::expr::seal!();` in each.
+macro_rules! seal {
+    () => {
+        #[doc(hidden)]
+        const SEALED: $crate::expr::sealed::Token = $crate::expr::sealed::Token;
+    };
+}
+pub(crate) use seal;
+
+/// Raw pointer to field `$idx` of the tuple behind the raw pointer `$p`: no reference is made,
+/// so taking one field's address never invalidates a reference to another field.
+///
+/// Each `forward` takes its cache's pointer once (`let p = cache.as_mut_ptr();`) and derives
+/// every field from it: a fresh `as_mut_ptr` per field would reborrow the whole tuple and
+/// invalidate the references to fields written before (a Stacked Borrows violation).
+macro_rules! field {
+    ($p:expr, $idx:tt) => {{
+        let p = $p;
+        // SAFETY: `p` points to a (possibly uninitialised) tuple inside a live
+        // `MaybeUninit`; `addr_of_mut!` computes a field's address without reading or
+        // referencing anything.
+        unsafe { core::ptr::addr_of_mut!((*p).$idx) }
+    }};
+}
+pub(crate) use field;
+
+/// Field `$idx` of the tuple behind the raw pointer `$p`, as `&mut MaybeUninit<Field>`: how a
+/// node writes its children's caches in place.
 macro_rules! slot {
-    ($out:expr, $idx:tt) => {{
-        let p = ($out).as_mut_ptr();
-        // SAFETY: `p` comes from a unique reference to the whole tuple; `addr_of_mut!` takes a
-        // field's address without reading it, fields are disjoint, and `MaybeUninit<T>` has the
-        // layout of `T` with no validity requirement.
-        unsafe { &mut *core::ptr::addr_of_mut!((*p).$idx).cast::<core::mem::MaybeUninit<_>>() }
+    ($p:expr, $idx:tt) => {{
+        let f = $crate::expr::field!($p, $idx);
+        // SAFETY: `f` is in bounds of a live allocation the caller holds uniquely; fields are
+        // disjoint, so this reference aliases no other field's; `MaybeUninit<T>` has the
+        // layout of `T` and no validity requirement.
+        unsafe { $crate::expr::uninit_mut(f) }
     }};
 }
 pub(crate) use slot;
 
+/// Field `$idx` of the tuple behind `$p`, just written: a guard that drops it if the rest of the
+/// node's `forward` unwinds (a panicking user closure), so that a panic leaks nothing. Call
+/// `.disarm()` on every guard once the whole cache is written.
+macro_rules! written {
+    ($p:expr, $idx:tt) => {{
+        let f = $crate::expr::field!($p, $idx);
+        // SAFETY: the caller has just initialised this field, and nothing else drops it before
+        // the guard is disarmed (a cache under construction is a `MaybeUninit`).
+        unsafe { $crate::expr::DropOnUnwind::new(f) }
+    }};
+}
+pub(crate) use written;
+
+/// `&mut MaybeUninit<T>` from a raw pointer.
+///
+/// # Safety
+/// `p` must be valid for writes for the lifetime `'a`, and not aliased by another live
+/// reference during it.
+#[inline(always)]
+pub(crate) unsafe fn uninit_mut<'a, T>(p: *mut T) -> &'a mut MaybeUninit<T> {
+    // SAFETY: the caller's contract; `MaybeUninit<T>` is `repr(transparent)` over `T`.
+    unsafe { &mut *p.cast::<MaybeUninit<T>>() }
+}
+
+/// Drops an initialised value behind a raw pointer unless disarmed: what keeps a panic in the
+/// middle of a `forward` from leaking the caches written before it.
+pub(crate) struct DropOnUnwind<T>(*mut T);
+
+impl<T> DropOnUnwind<T> {
+    /// A guard for the value at `p`.
+    ///
+    /// # Safety
+    /// `p` must point to an initialised `T` that stays valid, and that nothing else drops,
+    /// until the guard is dropped or disarmed.
+    #[inline(always)]
+    pub(crate) unsafe fn new(p: *mut T) -> Self {
+        DropOnUnwind(p)
+    }
+    /// The value is now owned by a complete cache: do not drop it.
+    #[inline(always)]
+    pub(crate) fn disarm(self) {
+        core::mem::forget(self)
+    }
+}
+
+impl<T> Drop for DropOnUnwind<T> {
+    fn drop(&mut self) {
+        // SAFETY: `new`'s contract: the value is initialised and ours to drop; a guard is only
+        // dropped (rather than disarmed) while unwinding out of the `forward` that wrote it.
+        unsafe { core::ptr::drop_in_place(self.0) }
+    }
+}
+
 /// Reads a slot that `forward` has just initialised.
 #[inline(always)]
 pub(crate) fn init<T>(slot: &MaybeUninit<T>) -> &T {
-    // SAFETY: only called on slots a `Diff::forward` call wrote, and `forward` must initialise
-    // its whole cache (the trait's contract).
+    // SAFETY: only called on slots a `Diff::forward` call wrote, and every `forward` (all of
+    // them are this crate's: `Diff` is sealed) initialises its whole cache or unwinds.
     unsafe { slot.assume_init_ref() }
+}
+
+/// Reads the tuple field at `p`, which `forward` has just initialised.
+///
+/// # Safety
+/// The field must be initialised and not mutably borrowed for `'a`.
+#[inline(always)]
+pub(crate) unsafe fn init_ptr<'a, T>(p: *mut T) -> &'a T {
+    // SAFETY: the caller's contract.
+    unsafe { &*p }
 }
 
 /// Sends a whole gradient `g` to child `a`: added straight into a placeholder's slot, or passed
@@ -63,7 +160,8 @@ pub(crate) fn send_owned<In, A: Diff<In>>(a: &A, x: &In, cache: &A::Cache, dx: &
 pub(crate) fn forward_owned<In, N: Diff<In>>(e: &N, x: &In) -> N::Cache {
     let mut cache = MaybeUninit::uninit();
     e.forward(x, &mut cache);
-    // SAFETY: `forward` initialises the whole cache (the trait's contract).
+    // SAFETY: `forward` initialises the whole cache or unwinds (every impl is this crate's:
+    // `Diff` is sealed), and on unwinding nothing here is dropped.
     unsafe { cache.assume_init() }
 }
 
@@ -74,7 +172,8 @@ pub(crate) fn with_forward<In, N: Diff<In>, R>(e: &N, x: &In, k: impl FnOnce(&N:
     struct Guard<C>(MaybeUninit<C>);
     impl<C> Drop for Guard<C> {
         fn drop(&mut self) {
-            // SAFETY: the guard is only built after `forward` initialised the cache.
+            // SAFETY: the guard is only built after `forward` returned, so the cache is
+            // initialised (`Diff` is sealed: every `forward` is this crate's and writes it all).
             unsafe { self.0.assume_init_drop() }
         }
     }
@@ -101,6 +200,9 @@ pub trait Expr {
     type Depth: Depth;
     /// False when no leaf below needs a gradient (only constants): backward skips the node.
     const NEEDS_GRAD: bool;
+    /// Seals the trait (see [`Diff`]).
+    #[doc(hidden)]
+    const SEALED: sealed::Token;
 }
 
 /// Running a node on an input of type `In`: forward, value, backward.
@@ -121,9 +223,38 @@ pub trait Expr {
 /// e.0.backward(&x, &cache, 1.0, &mut dx);
 /// assert_eq!(dx, 0.5_f64.cos());
 /// ```
+///
+/// # Sealed
+///
+/// `Diff` and [`Expr`] are implemented by this crate's nodes only. The engine builds caches in
+/// place, in uninitialised memory, and reads them back without a check: a `forward` that left
+/// part of its cache unwritten would make safe code read garbage (undefined behaviour). Of the
+/// ways to rule that out, sealing keeps the hot path free of any runtime check and keeps the
+/// contract out of users' hands; an `unsafe trait` would hand it to every user who writes a
+/// node, and a write token would need a branded lifetime threaded through every cache.
+/// Operations of your own plug in through safe extension points instead, whose methods
+/// *return* their values, so nothing unsafe depends on them: [`op`](crate::op),
+/// [`op2`](crate::op2), [`op3`](crate::op3) (a forward closure returning its backward closure),
+/// [`Ex::map`] (an elementwise function and its derivative), and [`UnaryOp`](crate::ops::UnaryOp)
+/// / [`BinaryOp`](crate::ops::BinaryOp) through [`Ex::apply`] and
+/// [`apply2`](crate::ops::apply2).
+///
+/// ```compile_fail
+/// use backprop::expr::{Diff, Expr};
+/// struct Mine;
+/// impl Expr for Mine {
+///     type Out = f64;
+///     type Depth = backprop::expr::Z;
+///     const NEEDS_GRAD: bool = true;
+/// }
+/// ```
 pub trait Diff<In>: Expr {
     /// What forward keeps for backward (this node's output and its children's caches).
     type Cache;
+    /// Seals the trait: the engine's unsafe code trusts every `forward` to write its whole
+    /// cache, so only this crate's nodes may implement it.
+    #[doc(hidden)]
+    const SEALED: sealed::Token;
     /// Runs the forward pass and writes what backward needs into `cache`, in place.
     ///
     /// It must initialise all of `cache` (or panic). Writing in place, rather than returning the

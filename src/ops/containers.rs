@@ -18,7 +18,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
-use crate::expr::{forward_owned, init, send, slot, Diff, Ex, Expr, Input, Root, Scoped, S};
+use crate::expr::{
+    forward_owned, init, send, slot, written, Diff, Ex, Expr, Input, Root, Scoped, S,
+};
 use crate::ops::fold::Sequence;
 use crate::ops::{unary, Unary, UnaryOp};
 use num_traits::{Float, One};
@@ -266,6 +268,7 @@ where
 {
     type Out = Vec<R::Out>;
     type Depth = A::Depth;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD && R::NEEDS_GRAD;
 }
 
@@ -276,9 +279,12 @@ where
     /// The sequence's cache, then each element's input and cache, then the results.
     type Cache = (A::Cache, Vec<(ItemIn<A>, R::Cache)>, Vec<R::Out>);
 
+    crate::expr::seal!();
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let ca = slot!(cache, 0);
+        let p = cache.as_mut_ptr();
+        let ca = slot!(p, 0);
         self.seq.forward(x, ca);
+        let ga = written!(p, 0);
         let items = self.seq.value(x, init(ca)).items();
         let mut steps = Vec::with_capacity(items.len());
         let mut out = Vec::with_capacity(items.len());
@@ -288,8 +294,9 @@ where
             out.push(self.body.value(&input, &c).clone());
             steps.push((input, c));
         }
-        slot!(cache, 1).write(steps);
-        slot!(cache, 2).write(out);
+        slot!(p, 1).write(steps);
+        slot!(p, 2).write(out);
+        ga.disarm();
     }
 
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
@@ -607,6 +614,7 @@ where
 {
     type Out = <A::Out as ValueMap>::With<R::Out>;
     type Depth = A::Depth;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD && R::NEEDS_GRAD;
 }
 
@@ -622,9 +630,12 @@ where
         <A::Out as ValueMap>::With<R::Out>,
     );
 
+    crate::expr::seal!();
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let ca = slot!(cache, 0);
+        let p = cache.as_mut_ptr();
+        let ca = slot!(p, 0);
         self.map.forward(x, ca);
+        let ga = written!(p, 0);
         let pairs = self.map.value(x, init(ca)).pairs();
         let mut steps = Vec::with_capacity(pairs.len());
         let mut out = Vec::with_capacity(pairs.len());
@@ -634,8 +645,10 @@ where
             out.push((k.clone(), self.body.value(&input, &c).clone()));
             steps.push((k.clone(), input, c));
         }
-        slot!(cache, 1).write(steps);
-        slot!(cache, 2).write(<A::Out as ValueMap>::from_pairs(out));
+        let out = <A::Out as ValueMap>::from_pairs(out);
+        slot!(p, 1).write(steps);
+        slot!(p, 2).write(out);
+        ga.disarm();
     }
 
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {

@@ -9,7 +9,7 @@
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, send_owned, slot, Diff, Ex, Expr};
+use crate::expr::{field, init, init_ptr, send_owned, slot, written, Diff, Ex, Expr};
 use crate::Backprop;
 
 /// The node of a user operation (built by [`op`]).
@@ -55,6 +55,7 @@ where
 {
     type Out = Y;
     type Depth = A::Depth;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
 }
 
@@ -66,13 +67,17 @@ where
     B: Fn(&Y, &A::Out) -> A::Out,
 {
     type Cache = (A::Cache, Y, B);
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let ca = slot!(cache, 0);
+        let p = cache.as_mut_ptr();
+        let ca = slot!(p, 0);
         self.a.forward(x, ca);
+        let ga = written!(p, 0);
         let (y, back) = (self.f)(self.a.value(x, init(ca)));
-        slot!(cache, 1).write(y);
-        slot!(cache, 2).write(back);
+        slot!(p, 1).write(y);
+        slot!(p, 2).write(back);
+        ga.disarm();
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Y {
@@ -121,6 +126,7 @@ macro_rules! custom_op {
         {
             type Out = Y;
             type Depth = <($($a,)+) as Expr>::Depth;
+            crate::expr::seal!();
             const NEEDS_GRAD: bool = false $(|| $a::NEEDS_GRAD)+;
         }
 
@@ -132,14 +138,22 @@ macro_rules! custom_op {
             Back: Fn(&Y, $(&$a::Out),+) -> ($($a::Out,)+),
         {
             type Cache = (($($a::Cache,)+), Y, Back);
+            crate::expr::seal!();
             #[inline(always)]
             fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-                let cs: &mut MaybeUninit<($($a::Cache,)+)> = slot!(cache, 0);
-                $(self.$x.forward(x, slot!(cs, $i));)+
-                let cs: &($($a::Cache,)+) = init(cs);
+                let p = cache.as_mut_ptr();
+                let q: *mut ($($a::Cache,)+) = field!(p, 0);
+                // One guard per operand cache, each dropped if a later operand or `f` panics.
+                let guards = ($({
+                    self.$x.forward(x, slot!(q, $i));
+                    written!(q, $i)
+                },)+);
+                // SAFETY: every operand cache was written just above.
+                let cs: &($($a::Cache,)+) = unsafe { init_ptr(q) };
                 let (y, back) = (self.f)($(self.$x.value(x, &cs.$i)),+);
-                slot!(cache, 1).write(y);
-                slot!(cache, 2).write(back);
+                slot!(p, 1).write(y);
+                slot!(p, 2).write(back);
+                $(guards.$i.disarm();)+
             }
             #[inline(always)]
             fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Y {
@@ -249,6 +263,7 @@ where
 {
     type Out = Y;
     type Depth = A::Depth;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
 }
 
@@ -260,11 +275,15 @@ where
     Y: Backprop,
 {
     type Cache = (A::Cache, Y);
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let ca = slot!(cache, 0);
+        let p = cache.as_mut_ptr();
+        let ca = slot!(p, 0);
         self.a.forward(x, ca);
-        slot!(cache, 1).write((self.to)(self.a.value(x, init(ca))));
+        let ga = written!(p, 0);
+        slot!(p, 1).write((self.to)(self.a.value(x, init(ca))));
+        ga.disarm();
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Y {

@@ -12,7 +12,7 @@
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, send, slot, Diff, Ex, Expr, MaxOf};
+use crate::expr::{init, send, slot, written, Diff, Ex, Expr, MaxOf};
 use crate::ops::map::ElemFn;
 use crate::shape::DenseShape;
 use crate::{kernels, Dim, Matrix, Scalar, Vector};
@@ -78,6 +78,7 @@ where
 {
     type Out = Vector<T, R>;
     type Depth = MaxOf<W::Depth, MaxOf<B::Depth, H::Depth>>;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = W::NEEDS_GRAD || B::NEEDS_GRAD || H::NEEDS_GRAD;
 }
 
@@ -94,20 +95,32 @@ where
     /// The children's caches, `z = W h + b` and `y = f(z)`.
     type Cache = (W::Cache, B::Cache, H::Cache, Vector<T, R>, Vector<T, R>);
 
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let (cw, cb, ch) = (slot!(cache, 0), slot!(cache, 1), slot!(cache, 2));
+        let p = cache.as_mut_ptr();
+        let (cw, cb, ch) = (slot!(p, 0), slot!(p, 1), slot!(p, 2));
         self.w.forward(x, cw);
+        let gw = written!(p, 0);
         self.b.forward(x, cb);
+        let gb = written!(p, 1);
         self.h.forward(x, ch);
+        let gh = written!(p, 2);
         let (w, b, h) = (
             self.w.value(x, init(cw)),
             self.b.value(x, init(cb)),
             self.h.value(x, init(ch)),
         );
-        let z = slot!(cache, 3).write(affine(w, h, b));
-        let y = slot!(cache, 4).write(z.clone());
+        let z = slot!(p, 3).write(affine(w, h, b));
+        let gz = written!(p, 3);
+        let y = slot!(p, 4).write(z.clone());
+        let gy = written!(p, 4);
         y.iter_mut().for_each(|v| *v = self.f.f(*v));
+        gz.disarm();
+        gy.disarm();
+        gw.disarm();
+        gb.disarm();
+        gh.disarm();
     }
 
     #[inline(always)]

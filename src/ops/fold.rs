@@ -15,7 +15,8 @@ use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
 use crate::expr::{
-    forward_owned, init, send, send_owned, slot, Diff, Ex, Expr, Input, MaxOf, Root, Scoped, S,
+    forward_owned, init, send, send_owned, slot, written, Diff, Ex, Expr, Input, MaxOf, Root,
+    Scoped, S,
 };
 use crate::Backprop;
 
@@ -124,6 +125,7 @@ where
 {
     type Out = I::Out;
     type Depth = MaxOf<A::Depth, I::Depth>;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = (A::NEEDS_GRAD || I::NEEDS_GRAD) && R::NEEDS_GRAD;
 }
 
@@ -138,10 +140,14 @@ where
     /// The sequence's and the initial value's caches, then each step's input and cache.
     type Cache = (A::Cache, I::Cache, Vec<(Step<A, I>, R::Cache)>, I::Out);
 
+    crate::expr::seal!();
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let (ca, ci) = (slot!(cache, 0), slot!(cache, 1));
+        let p = cache.as_mut_ptr();
+        let (ca, ci) = (slot!(p, 0), slot!(p, 1));
         self.seq.forward(x, ca);
+        let ga = written!(p, 0);
         self.init.forward(x, ci);
+        let gi = written!(p, 1);
         let items = self.seq.value(x, init(ca)).items();
         let mut h = self.init.value(x, init(ci)).clone();
         let mut steps = Vec::with_capacity(items.len());
@@ -151,8 +157,10 @@ where
             h = self.body.value(&step, &c).clone();
             steps.push((step, c));
         }
-        slot!(cache, 2).write(steps);
-        slot!(cache, 3).write(h);
+        slot!(p, 2).write(steps);
+        slot!(p, 3).write(h);
+        ga.disarm();
+        gi.disarm();
     }
 
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {

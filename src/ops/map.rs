@@ -24,7 +24,7 @@
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, slot, Diff, Ex, Expr};
+use crate::expr::{init, slot, written, Diff, Ex, Expr};
 use crate::{Scalar, Tensor};
 
 /// A scalar function with its derivative, applied elementwise by [`Map`].
@@ -337,6 +337,7 @@ where
 {
     type Out = A::Out;
     type Depth = A::Depth;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
 }
 
@@ -347,12 +348,19 @@ where
     A::Out: Tensor,
 {
     type Cache = (A::Cache, A::Out);
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let ca = slot!(cache, 0);
+        let p = cache.as_mut_ptr();
+        let ca = slot!(p, 0);
         self.a.forward(x, ca);
-        let y = slot!(cache, 1).write(self.a.value(x, init(ca)).clone());
+        let ga = written!(p, 0);
+        // Written in place (no copy of the result), then mapped by `f`, which may panic.
+        let y = slot!(p, 1).write(self.a.value(x, init(ca)).clone());
+        let gy = written!(p, 1);
         y.as_mut_slice().iter_mut().for_each(|v| *v = self.f.f(*v));
+        ga.disarm();
+        gy.disarm();
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {

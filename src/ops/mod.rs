@@ -25,7 +25,7 @@ pub mod softmax;
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, send, slot, Diff, Ex, Expr, MaxOf};
+use crate::expr::{init, send, slot, written, Diff, Ex, Expr, MaxOf};
 use crate::Backprop;
 
 /// An operation of one operand: forward and the vector-Jacobian product.
@@ -157,16 +157,21 @@ pub(crate) fn unary<Op, A>(op: Op, a: Ex<A>) -> Ex<Unary<Op, A>> {
 impl<Op: UnaryOp<A::Out>, A: Expr> Expr for Unary<Op, A> {
     type Out = Op::Out;
     type Depth = A::Depth;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
 }
 
 impl<In, Op: UnaryOp<A::Out>, A: Diff<In>> Diff<In> for Unary<Op, A> {
     type Cache = (A::Cache, Op::Out);
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let ca = slot!(cache, 0);
+        let p = cache.as_mut_ptr();
+        let ca = slot!(p, 0);
         self.a.forward(x, ca);
-        slot!(cache, 1).write(self.op.forward(self.a.value(x, init(ca))));
+        let ga = written!(p, 0);
+        slot!(p, 1).write(self.op.forward(self.a.value(x, init(ca))));
+        ga.disarm();
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
@@ -186,6 +191,7 @@ impl<In, Op: UnaryOp<A::Out>, A: Diff<In>> Diff<In> for Unary<Op, A> {
 impl<Op: BinaryOp<A::Out, B::Out>, A: Expr, B: Expr> Expr for Binary<Op, A, B> {
     type Out = Op::Out;
     type Depth = MaxOf<A::Depth, B::Depth>;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD || B::NEEDS_GRAD;
 }
 
@@ -196,15 +202,21 @@ where
     B: Diff<In>,
 {
     type Cache = (A::Cache, B::Cache, Op::Out);
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let (ca, cb) = (slot!(cache, 0), slot!(cache, 1));
+        let p = cache.as_mut_ptr();
+        let (ca, cb) = (slot!(p, 0), slot!(p, 1));
         self.a.forward(x, ca);
+        let ga = written!(p, 0);
         self.b.forward(x, cb);
+        let gb = written!(p, 1);
         let y = self
             .op
             .forward(self.a.value(x, init(ca)), self.b.value(x, init(cb)));
-        slot!(cache, 2).write(y);
+        slot!(p, 2).write(y);
+        ga.disarm();
+        gb.disarm();
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {

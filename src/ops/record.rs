@@ -16,7 +16,7 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, send, send_owned, slot, Diff, Ex, Expr, MaxOf, TupleField};
+use crate::expr::{init, send, send_owned, slot, written, Diff, Ex, Expr, MaxOf, TupleField};
 use crate::Backprop;
 
 /// The node of [`Ex::get_field`].
@@ -141,6 +141,7 @@ where
 {
     type Out = <A::Out as TupleField<I>>::Item;
     type Depth = A::Depth;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
 }
 
@@ -150,6 +151,7 @@ where
     <A::Out as TupleField<I>>::Item: Backprop,
 {
     type Cache = A::Cache;
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<A::Cache>) {
         self.a.forward(x, cache);
@@ -177,6 +179,7 @@ where
 {
     type Out = A::Out;
     type Depth = MaxOf<A::Depth, V::Depth>;
+    crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD || V::NEEDS_GRAD;
 }
 
@@ -185,14 +188,20 @@ where
     A::Out: TupleField<I, Item = V::Out>,
 {
     type Cache = (A::Cache, V::Cache, A::Out);
+    crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
-        let (ca, cv) = (slot!(cache, 0), slot!(cache, 1));
+        let p = cache.as_mut_ptr();
+        let (ca, cv) = (slot!(p, 0), slot!(p, 1));
         self.a.forward(x, ca);
+        let ga = written!(p, 0);
         self.v.forward(x, cv);
+        let gv = written!(p, 1);
         let mut y = self.a.value(x, init(ca)).clone();
         *y.field_mut() = self.v.value(x, init(cv)).clone();
-        slot!(cache, 2).write(y);
+        slot!(p, 2).write(y);
+        ga.disarm();
+        gv.disarm();
     }
     #[inline(always)]
     fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a A::Out {
