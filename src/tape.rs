@@ -193,11 +193,13 @@ impl Tape {
     /// let v = t.var(Vector::<f64, U2>::from([1.0, 2.0]));
     /// assert_eq!(t.gradient(v.dot(v), v), Vector::from([2.0, 4.0]));
     /// ```
+    #[track_caller]
     pub fn gradient<Y: Backprop + 'static, X: Backprop + 'static>(
         &self,
         output: Var<'_, Y>,
         wrt: Var<'_, X>,
     ) -> X {
+        check_same_tape(self, &wrt, "the variable to differentiate by");
         self.backward(output).take(wrt)
     }
 
@@ -210,7 +212,9 @@ impl Tape {
     /// let mut g = t.backward(a * b);
     /// assert_eq!((g.take(a), g.take(b)), (5.0, 2.0));
     /// ```
+    #[track_caller]
     pub fn backward<Y: Backprop + 'static>(&self, output: Var<'_, Y>) -> Gradients<'_> {
+        check_same_tape(self, &output, "the output");
         let values = self.values.borrow();
         let steps = self.steps.borrow();
         let mut grads: Vec<Option<Box<dyn Any>>> = (0..values.len()).map(|_| None).collect();
@@ -240,7 +244,9 @@ impl Gradients<'_> {
     /// let (a, b) = (t.var(2.0_f64), t.var(5.0_f64));
     /// assert_eq!(t.backward(a * a).take(b), 0.0);
     /// ```
+    #[track_caller]
     pub fn take<X: Backprop + 'static>(&mut self, var: Var<'_, X>) -> X {
+        check_same_tape(self.tape, &var, "the variable");
         match self.grads[var.index].take() {
             Some(g) => *g.downcast::<X>().expect("a Var's type is its value's"),
             None => get::<X>(&self.tape.values.borrow(), var.index).zero_like(),
@@ -277,6 +283,16 @@ fn split_grads<Y: 'static>(
         .and_then(|g| g.downcast_ref::<Y>())
         .expect("a gradient");
     (before, dy)
+}
+
+/// Panics unless `var` was made by `tape`: a `Var` indexes its own tape's storage, so one used
+/// with another tape would silently read whichever value sits at its index there.
+#[track_caller]
+fn check_same_tape<X>(tape: &Tape, var: &Var<'_, X>, what: &str) {
+    assert!(
+        core::ptr::eq(tape, var.tape),
+        "tape: {what} belongs to another tape (a `Var` can only be used with the tape that made it)"
+    );
 }
 
 fn get<X: 'static>(values: &[Box<dyn Any>], i: usize) -> &X {
@@ -328,6 +344,7 @@ impl<'t, X: Backprop + 'static> Var<'t, X> {
     /// let d = a.apply2(Dot, b);
     /// assert_eq!((d.value(), t.gradient(d, b)), (11.0, Vector::from([1.0, 2.0])));
     /// ```
+    #[track_caller]
     pub fn apply2<B: Backprop + 'static, Op: BinaryOp<X, B> + 'static>(
         self,
         op: Op,
@@ -336,6 +353,7 @@ impl<'t, X: Backprop + 'static> Var<'t, X> {
     where
         Op::Out: 'static,
     {
+        check_same_tape(self.tape, &b, "the right operand");
         let y = {
             let values = self.tape.values.borrow();
             op.forward(get::<X>(&values, self.index), get::<B>(&values, b.index))

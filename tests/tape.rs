@@ -227,3 +227,32 @@ fn every_operation_matches_the_static_engine() {
         .ln()
         .sum());
 }
+
+/// A `Var` indexes its own tape: used with another tape it read whatever value sat at its
+/// index there (1 on tape A plus 100 on tape B gave 51). Now it panics, naming the mistake.
+#[test]
+#[should_panic(expected = "belongs to another tape")]
+fn vars_of_two_tapes_do_not_mix_in_an_operation() {
+    let (ta, tb) = (Tape::new(), Tape::new());
+    let a = ta.var(1.0_f64);
+    let _pad = tb.var(50.0_f64);
+    let b = tb.var(100.0_f64);
+    let _ = a + b;
+}
+
+#[test]
+#[should_panic(expected = "belongs to another tape")]
+fn a_gradient_by_a_var_of_another_tape_is_refused() {
+    let (ta, tb) = (Tape::new(), Tape::new());
+    let a = ta.var(3.0_f64);
+    let b = tb.var(5.0_f64);
+    let _ = ta.gradient(a * a, b);
+}
+
+#[test]
+#[should_panic(expected = "belongs to another tape")]
+fn backward_from_an_output_of_another_tape_is_refused() {
+    let (ta, tb) = (Tape::new(), Tape::new());
+    let a = ta.var(3.0_f64);
+    let _ = tb.backward(a * a);
+}
