@@ -31,6 +31,7 @@ fn batch_grad<B: Dim, T: Scalar>(p: &Net<T>, chunk: &[SampleOf<T>], g: &mut Net<
         p,
         g,
     )
+    .expect("the gradient buffer has the parameters' shape")
 }
 
 /// The same gradient, one sample at a time.
@@ -47,6 +48,7 @@ fn sample_grad(p: &Params, chunk: &[Sample], g: &mut Params) -> f64 {
                 p,
                 g,
             )
+            .expect("the gradient buffer has the parameters' shape")
         })
         .sum()
 }
@@ -67,23 +69,31 @@ fn batch(c: &mut Criterion) {
     let mut one = [p.zero_like()];
     let mut two = [p.zero_like(), p.zero_like()];
     // All four compute the same gradient.
-    let reference = parallel_grad(&p, &samples, &mut one, sample_grad);
-    let l = parallel_grad(&p, &samples, &mut two, batch_grad::<U64, f64>);
+    let reference =
+        parallel_grad(&p, &samples, &mut one, sample_grad).expect("at least one buffer");
+    let l =
+        parallel_grad(&p, &samples, &mut two, batch_grad::<U64, f64>).expect("at least one buffer");
     assert!((l - reference).abs() < 1e-9 && two[0].0.w.approx_eq(&one[0].0.w, 1e-9));
 
     let mut group = c.benchmark_group("batch-128-gradient");
     group.bench_function("manual", |b| {
         // The per-sample loop on one thread is the baseline the ratios are taken against.
-        b.iter(|| parallel_grad(&p, &samples, &mut one, sample_grad))
+        b.iter(|| parallel_grad(&p, &samples, &mut one, sample_grad).expect("at least one buffer"))
     });
     group.bench_function("per-sample-2-threads", |b| {
-        b.iter(|| parallel_grad(&p, &samples, &mut two, sample_grad))
+        b.iter(|| parallel_grad(&p, &samples, &mut two, sample_grad).expect("at least one buffer"))
     });
     group.bench_function("matmul-1-thread", |b| {
-        b.iter(|| parallel_grad(&p, &samples, &mut one, batch_grad::<U128, f64>))
+        b.iter(|| {
+            parallel_grad(&p, &samples, &mut one, batch_grad::<U128, f64>)
+                .expect("at least one buffer")
+        })
     });
     group.bench_function("matmul-2-threads", |b| {
-        b.iter(|| parallel_grad(&p, &samples, &mut two, batch_grad::<U64, f64>))
+        b.iter(|| {
+            parallel_grad(&p, &samples, &mut two, batch_grad::<U64, f64>)
+                .expect("at least one buffer")
+        })
     });
     group.finish();
 
@@ -101,16 +111,22 @@ fn batch(c: &mut Criterion) {
     let mut g32 = [p32.zero_like()];
     let mut group = c.benchmark_group("batch-64-gradient");
     group.bench_function("manual", |b| {
-        b.iter(|| parallel_grad(&p, &samples[..64], &mut one, sample_grad))
+        b.iter(|| {
+            parallel_grad(&p, &samples[..64], &mut one, sample_grad).expect("at least one buffer")
+        })
     });
     group.bench_function("matmul-f64", |b| {
-        b.iter(|| parallel_grad(&p, &samples[..64], &mut one, batch_grad::<U64, f64>))
+        b.iter(|| {
+            parallel_grad(&p, &samples[..64], &mut one, batch_grad::<U64, f64>)
+                .expect("at least one buffer")
+        })
     });
     group.bench_function("matmul-f32", |b| {
         b.iter(|| {
             parallel_grad(&p32, &s32, &mut g32, |p, c, g| {
                 f64::from(batch_grad::<U64, f32>(p, c, g))
             })
+            .expect("at least one buffer")
         })
     });
     group.finish();

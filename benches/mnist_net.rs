@@ -265,6 +265,7 @@ fn static_fields_grad(
         net,
         g,
     )
+    .expect("the gradient buffer has the parameters' shape")
 }
 type Small = P<U2, U16, U16, U1>;
 
@@ -278,6 +279,7 @@ fn static_mnist_grad(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>, g: 
         p,
         g,
     )
+    .expect("the gradient buffer has the parameters' shape")
 }
 
 /// The same network with `dense` layers (one node a layer).
@@ -296,6 +298,7 @@ fn static_layers_grad(
         p,
         g,
     )
+    .expect("the gradient buffer has the parameters' shape")
 }
 
 /// A logistic layer with its gradient written by hand (with the same kernels), for `op3`.
@@ -357,6 +360,7 @@ fn hybrid_grad(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>, g: &mut M
         p,
         g,
     )
+    .expect("the gradient buffer has the parameters' shape")
 }
 
 /// Benchmarks `grad` followed by one step of descent (rate 0.02), on its own copy of `p`.
@@ -472,6 +476,7 @@ fn static_small_grad(p: &Small, x: &Vector<f64, U2>, t: &Vector<f64, U1>, g: &mu
         p,
         g,
     )
+    .expect("the gradient buffer has the parameters' shape")
 }
 
 /// The same network on the runtime tape: parameters stay on the tape (positions 0-5), each call

@@ -17,6 +17,7 @@ fn coefficients(steps: usize) -> Vec<f64> {
 
 fn static_grad(a: &Vec<f64>, g: &mut Vec<f64>) -> f64 {
     value_and_grad_acc(|a| a.fold(constant(&0.3), |(h, a)| h * a + h.sin()), a, g)
+        .expect("the gradient buffer has the parameters' shape")
 }
 
 fn tape_grad(tape: &mut Tape, a: &[f64], g: &mut [f64]) -> f64 {

@@ -62,7 +62,8 @@ fn main() {
         let mut g = model.zero_like();
         let mut loss = 0.0;
         for (x, y) in &data {
-            loss += value_and_grad_acc(|m| sample_loss(m, x, *y, &keys), &model, &mut g);
+            loss += value_and_grad_acc(|m| sample_loss(m, x, *y, &keys), &model, &mut g)
+                .expect("the gradient buffer has the parameters' shape");
         }
         // Plain gradient descent, field by field: the gradient has the model's own type.
         let lr = 0.05 / data.len() as f64;

@@ -97,6 +97,7 @@ fn batch_grad(net: &Net, (images, labels): &(Images, Vec<u8>), idx: &[usize], g:
         net,
         g,
     )
+    .expect("the gradient buffer has the parameters' shape")
 }
 
 fn accuracy(net: &Net, (images, labels): &(Images, Vec<u8>)) -> f64 {
@@ -188,13 +189,15 @@ fn main() {
         for (b, chunk) in order.chunks_exact(batch).enumerate() {
             let loss = parallel_grad(&net, chunk, &mut grads, |net, idx, g| {
                 batch_grad(net, &data.train, idx, g)
-            });
+            })
+            .expect("at least one buffer");
             total_loss += loss;
             seen += chunk.len();
             let g = &mut grads[0];
             let scale = 1.0 / chunk.len() as f64;
             g.for_each_scalar_mut(&mut |v| *v *= scale);
-            opt.step(&mut net, g);
+            opt.step(&mut net, g)
+                .expect("a gradient shaped like the parameters");
             if b % 20 == 0 {
                 bar.set_position(seen as u64);
                 bar.set_message(format!(

@@ -37,8 +37,10 @@ fn main() {
     let steps = 20;
     for step in 0..steps {
         g = g.zero_like();
-        let y = value_and_grad_acc(loss, &p, &mut g);
-        sgd.step(&mut p, &g);
+        let y = value_and_grad_acc(loss, &p, &mut g)
+            .expect("the gradient buffer has the parameters' shape");
+        sgd.step(&mut p, &g)
+            .expect("a gradient shaped like the parameters");
         if step % 5 == 0 {
             println!("step {step:2}: loss {y:.6}");
         }

@@ -66,10 +66,12 @@ fn main() {
                 },
                 &p,
                 &mut g,
-            );
+            )
+            .expect("the gradient buffer has the parameters' shape");
         }
         // p -= 0.5 g, on every scalar of the parameter tuple
-        sgd.step(&mut p, &g);
+        sgd.step(&mut p, &g)
+            .expect("a gradient shaped like the parameters");
         if epoch % 500 == 0 {
             println!("epoch {epoch:4}: loss {loss:.5}");
         }

@@ -7,7 +7,8 @@
 //! constants: nothing is computed and nothing is allocated); then the expression runs.
 
 use crate::expr::{with_forward, Diff, Ex, Input, Root, Z};
-use crate::Backprop;
+use crate::gradient::check_buffer;
+use crate::{Backprop, GradientShapeError};
 
 /// The placeholders a closure over `In` receives.
 ///
@@ -62,7 +63,12 @@ where
     N: Diff<In>,
 {
     let mut g = x.zero_like();
-    let y = value_and_grad_acc(f, x, &mut g);
+    let e = f(In::placeholder());
+    let y = with_forward(&e.0, x, |cache| {
+        let y = e.0.value(x, cache).clone();
+        e.0.backward(x, cache, y.one_like(), &mut g);
+        y
+    });
     (y, g)
 }
 
@@ -88,15 +94,51 @@ where
 /// gradients are not mapped afresh (and page-faulted) on every step, and summing over a
 /// mini-batch is just calling it once per sample.
 ///
+/// # Errors
+/// [`GradientShapeError`] when `g` does not have the shape of `x` (a `Vec` of another length,
+/// a map with other keys, `None` for `Some`; see [`Backprop::same_shape`]); `g` is then left
+/// unchanged. For inputs of static shape this cannot happen and the check costs nothing.
+///
 /// ```
 /// use backprop::prelude::*;
 /// let mut g = 0.0_f64;
 /// for x in [1.0_f64, 2.0, 3.0] {
-///     value_and_grad_acc(|w| (w * constant(&x)).powi(2), &0.5_f64, &mut g);
+///     value_and_grad_acc(|w| (w * constant(&x)).powi(2), &0.5_f64, &mut g)?;
 /// }
 /// assert_eq!(g, 14.0); // sum of 2 w x^2 over x = 1, 2, 3, at w = 0.5
+/// # Ok::<(), backprop::GradientShapeError>(())
 /// ```
-pub fn value_and_grad_acc<In, F, N>(f: F, x: &In, g: &mut In) -> N::Out
+pub fn value_and_grad_acc<In, F, N>(f: F, x: &In, g: &mut In) -> Result<N::Out, GradientShapeError>
+where
+    In: Input,
+    F: FnOnce(Placeholders<In>) -> Ex<N>,
+    N: Diff<In>,
+{
+    check_buffer(x, g)?;
+    let e = f(In::placeholder());
+    Ok(with_forward(&e.0, x, |cache| {
+        let y = e.0.value(x, cache).clone();
+        e.0.backward(x, cache, y.one_like(), g);
+        y
+    }))
+}
+
+/// Vector-Jacobian product: the value at `x` and `J^T dy`, for a result of any type (Haskell's
+/// `backpropWith`).
+///
+/// # Errors
+/// [`GradientShapeError`] when `dy` does not have the shape of the result (a sequence or map
+/// result of another length or with other keys).
+///
+/// ```
+/// use backprop::prelude::*;
+/// let x = Vector::<f64, U2>::from([1.0, 2.0]);
+/// let dy = Vector::<f64, U2>::from([10.0, 1.0]);
+/// let (y, g) = vjp(|x| x * x, &x, dy)?;
+/// assert_eq!((y, g), (Vector::from([1.0, 4.0]), Vector::from([20.0, 4.0])));
+/// # Ok::<(), backprop::GradientShapeError>(())
+/// ```
+pub fn vjp<In, F, N>(f: F, x: &In, dy: N::Out) -> Result<(N::Out, In), GradientShapeError>
 where
     In: Input,
     F: FnOnce(Placeholders<In>) -> Ex<N>,
@@ -104,35 +146,12 @@ where
 {
     let e = f(In::placeholder());
     with_forward(&e.0, x, |cache| {
-        let y = e.0.value(x, cache).clone();
-        e.0.backward(x, cache, y.one_like(), g);
-        y
-    })
-}
-
-/// Vector-Jacobian product: the value at `x` and `J^T dy`, for a result of any type (Haskell's
-/// `backpropWith`).
-///
-/// ```
-/// use backprop::prelude::*;
-/// let x = Vector::<f64, U2>::from([1.0, 2.0]);
-/// let dy = Vector::<f64, U2>::from([10.0, 1.0]);
-/// let (y, g) = vjp(|x| x * x, &x, dy);
-/// assert_eq!((y, g), (Vector::from([1.0, 4.0]), Vector::from([20.0, 4.0])));
-/// ```
-pub fn vjp<In, F, N>(f: F, x: &In, dy: N::Out) -> (N::Out, In)
-where
-    In: Input,
-    F: FnOnce(Placeholders<In>) -> Ex<N>,
-    N: Diff<In>,
-{
-    let e = f(In::placeholder());
-    let mut g = x.zero_like();
-    let y = with_forward(&e.0, x, |cache| {
+        let y = e.0.value(x, cache);
+        check_buffer(y, &dy)?;
+        let mut g = x.zero_like();
         e.0.backward(x, cache, dy, &mut g);
-        e.0.value(x, cache).clone()
-    });
-    (y, g)
+        Ok((y.clone(), g))
+    })
 }
 
 /// The full Jacobian at `x` of a function with a tensor result of `n` elements: `n` gradients,

@@ -1,6 +1,7 @@
 //! The gradient algebra: [`Backprop`] (Haskell's class of the same name) and [`Scalars`], a
 //! walk over every scalar of a value.
 
+use core::fmt;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
@@ -43,6 +44,81 @@ pub trait Backprop: Clone {
     fn accumulate(&mut self, other: &Self);
     /// Ones shaped like `self`: the seed gradient of a result.
     fn one_like(&self) -> Self;
+    /// Whether `other` has the same runtime shape as `self`: the same lengths, keys and
+    /// `Some`/`None`, all the way down. What the entry points check a gradient buffer against.
+    ///
+    /// The default, `true`, is right for types whose shape is static (scalars, vectors,
+    /// matrices, records of them); a type of your own that holds a `Vec` or a map should
+    /// implement it (`#[derive(Backprop)]` does, field by field).
+    ///
+    /// ```
+    /// use backprop::Backprop;
+    /// assert!(vec![1.0_f64, 2.0].same_shape(&vec![0.0, 0.0]));
+    /// assert!(!vec![1.0_f64, 2.0].same_shape(&vec![0.0]));
+    /// ```
+    #[inline(always)]
+    fn same_shape(&self, other: &Self) -> bool {
+        let _ = other;
+        true
+    }
+    /// Reshapes `self` to the shape of `like`, keeping what matches: entries of `like` that
+    /// `self` lacks are added as zeros, entries `like` lacks are removed, and matching entries
+    /// are conformed in turn. How optimizers keep their state aligned with parameters whose
+    /// shape changed (a key inserted into a map of weights). The default does nothing, which is
+    /// right for static shapes (implement it with [`same_shape`](Backprop::same_shape)).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use backprop::Backprop;
+    /// let mut m = BTreeMap::from([("a", 1.0_f64), ("b", 2.0)]);
+    /// m.conform_to(&BTreeMap::from([("b", 9.0), ("c", 9.0)]));
+    /// assert_eq!(m, BTreeMap::from([("b", 2.0), ("c", 0.0)]));
+    /// ```
+    #[inline(always)]
+    fn conform_to(&mut self, like: &Self) {
+        let _ = like;
+    }
+}
+
+/// A gradient buffer given to an entry point does not have the shape of the value it is the
+/// gradient of (see [`Backprop::same_shape`]): a `Vec` of another length, a map with other
+/// keys, or `None` for `Some` somewhere inside.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let x = vec![1.0_f64, 2.0, 3.0];
+/// let mut g = vec![0.0; 5];
+/// let err = value_and_grad_acc(|x| x.sum_items(), &x, &mut g).unwrap_err();
+/// assert!(err.to_string().contains("Vec<f64>"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GradientShapeError {
+    /// The value's type.
+    pub type_name: &'static str,
+}
+
+impl core::fmt::Display for GradientShapeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "the gradient buffer of a `{}` has another shape than the value (a length, a key or \
+             Some/None differs somewhere inside): start the buffer from `x.zero_like()`",
+            self.type_name
+        )
+    }
+}
+
+impl std::error::Error for GradientShapeError {}
+
+/// `Ok` when `g` has the shape of `x`.
+pub(crate) fn check_buffer<P: Backprop>(x: &P, g: &P) -> Result<(), GradientShapeError> {
+    if x.same_shape(g) {
+        Ok(())
+    } else {
+        Err(GradientShapeError {
+            type_name: std::any::type_name::<P>(),
+        })
+    }
 }
 
 /// A walk over every scalar inside a value, in a fixed order: what the gradient checker (and
@@ -60,6 +136,55 @@ pub trait Scalars<T> {
     fn for_each_scalar(&self, f: &mut dyn FnMut(T));
     /// Calls `f` on every scalar mutably, in the same order.
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T));
+    /// Writes the value's structure to `out`: what a checkpoint records, and checks on load,
+    /// besides the scalars. A scalar is `_`, a vector `Vector<3>`, a matrix `Matrix<2, 3>`, a
+    /// tuple `(a, b)`, a record `{w: a, b: b}` (field names), a sequence `[a, b]` with runs of
+    /// equal entries written `[a x5]`, an option `Some(a)` or `None`, a map `{"key": a}` (keys by
+    /// their `Debug` text, in key order).
+    ///
+    /// The default writes `_`: implement it for a type of your own whose shape is not static
+    /// (`#[derive(Backprop)]` does).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let mut s = String::new();
+    /// (vec![vec![1.0_f64, 2.0], vec![3.0]], Vector::<f64, U3>::zeros()).describe(&mut s);
+    /// assert_eq!(s, "([[_ x2], [_]], Vector<3>)");
+    /// ```
+    fn describe(&self, out: &mut String) {
+        out.push('_');
+    }
+}
+
+/// Writes `[a, b x3, c]` for a sequence of items: runs of items with equal descriptions are
+/// written once with their count, so a long sequence of one shape stays short.
+fn describe_seq<'a, T, A: Scalars<T> + 'a>(items: impl Iterator<Item = &'a A>, out: &mut String) {
+    out.push('[');
+    let mut run: Option<(String, usize)> = None;
+    let flush = |run: &mut Option<(String, usize)>, out: &mut String| {
+        if let Some((d, n)) = run.take() {
+            if !out.ends_with('[') {
+                out.push_str(", ");
+            }
+            out.push_str(&d);
+            if n > 1 {
+                out.push_str(&format!(" x{n}"));
+            }
+        }
+    };
+    for item in items {
+        let mut d = String::new();
+        item.describe(&mut d);
+        match &mut run {
+            Some((prev, n)) if *prev == d => *n += 1,
+            _ => {
+                flush(&mut run, out);
+                run = Some((d, 1));
+            }
+        }
+    }
+    flush(&mut run, out);
+    out.push(']');
 }
 
 impl<T: Scalar> Backprop for T {
@@ -109,6 +234,11 @@ macro_rules! impl_tensor_algebra {
             fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
                 self.iter_mut().for_each(f)
             }
+            fn describe(&self, out: &mut String) {
+                let dims: &[usize] = &[$($d::USIZE),+];
+                let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
+                out.push_str(&format!("{}<{}>", stringify!($ty), dims.join(", ")));
+            }
         }
     };
 }
@@ -127,6 +257,12 @@ macro_rules! impl_tuple_algebra {
             fn one_like(&self) -> Self {
                 ($(self.$idx.one_like(),)+)
             }
+            fn same_shape(&self, other: &Self) -> bool {
+                true $(&& self.$idx.same_shape(&other.$idx))+
+            }
+            fn conform_to(&mut self, like: &Self) {
+                $(self.$idx.conform_to(&like.$idx);)+
+            }
         }
         impl<T, $($name: Scalars<T>),+> Scalars<T> for ($($name,)+) {
             fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
@@ -134,6 +270,16 @@ macro_rules! impl_tuple_algebra {
             }
             fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
                 $(self.$idx.for_each_scalar_mut(f);)+
+            }
+            fn describe(&self, out: &mut String) {
+                out.push('(');
+                $(
+                    if !out.ends_with('(') {
+                        out.push_str(", ");
+                    }
+                    self.$idx.describe(out);
+                )+
+                out.push(')');
             }
         }
     };
@@ -163,6 +309,12 @@ impl<A: Backprop, const N: usize> Backprop for [A; N] {
     fn one_like(&self) -> Self {
         core::array::from_fn(|i| self[i].one_like())
     }
+    fn same_shape(&self, other: &Self) -> bool {
+        self.iter().zip(other).all(|(a, b)| a.same_shape(b))
+    }
+    fn conform_to(&mut self, like: &Self) {
+        self.iter_mut().zip(like).for_each(|(a, b)| a.conform_to(b))
+    }
 }
 
 impl<T, A: Scalars<T>, const N: usize> Scalars<T> for [A; N] {
@@ -171,6 +323,9 @@ impl<T, A: Scalars<T>, const N: usize> Scalars<T> for [A; N] {
     }
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
         self.iter_mut().for_each(|a| a.for_each_scalar_mut(f))
+    }
+    fn describe(&self, out: &mut String) {
+        describe_seq(self.iter(), out)
     }
 }
 
@@ -189,6 +344,15 @@ impl<A: Backprop> Backprop for Vec<A> {
     fn one_like(&self) -> Self {
         self.iter().map(Backprop::one_like).collect()
     }
+    fn same_shape(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a.same_shape(b))
+    }
+    fn conform_to(&mut self, like: &Self) {
+        self.truncate(like.len());
+        self.iter_mut().zip(like).for_each(|(a, b)| a.conform_to(b));
+        let have = self.len();
+        self.extend(like[have..].iter().map(Backprop::zero_like));
+    }
 }
 
 impl<T, A: Scalars<T>> Scalars<T> for Vec<A> {
@@ -197,6 +361,9 @@ impl<T, A: Scalars<T>> Scalars<T> for Vec<A> {
     }
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
         self.iter_mut().for_each(|a| a.for_each_scalar_mut(f))
+    }
+    fn describe(&self, out: &mut String) {
+        describe_seq(self.iter(), out)
     }
 }
 
@@ -215,6 +382,20 @@ impl<A: Backprop> Backprop for Option<A> {
     fn one_like(&self) -> Self {
         self.as_ref().map(Backprop::one_like)
     }
+    fn same_shape(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Some(a), Some(b)) => a.same_shape(b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+    fn conform_to(&mut self, like: &Self) {
+        match (self.as_mut(), like) {
+            (Some(a), Some(b)) => a.conform_to(b),
+            (None, Some(b)) => *self = Some(b.zero_like()),
+            (_, None) => *self = None,
+        }
+    }
 }
 
 impl<T, A: Scalars<T>> Scalars<T> for Option<A> {
@@ -226,6 +407,16 @@ impl<T, A: Scalars<T>> Scalars<T> for Option<A> {
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
         if let Some(a) = self {
             a.for_each_scalar_mut(f)
+        }
+    }
+    fn describe(&self, out: &mut String) {
+        match self {
+            Some(a) => {
+                out.push_str("Some(");
+                a.describe(out);
+                out.push(')');
+            }
+            None => out.push_str("None"),
         }
     }
 }
@@ -250,14 +441,52 @@ macro_rules! impl_map_algebra {
             fn one_like(&self) -> Self {
                 self.iter().map(|(k, v)| (k.clone(), v.one_like())).collect()
             }
+            fn same_shape(&self, other: &Self) -> bool {
+                self.len() == other.len()
+                    && self
+                        .iter()
+                        .all(|(k, v)| other.get(k).is_some_and(|w| v.same_shape(w)))
+            }
+            fn conform_to(&mut self, like: &Self) {
+                self.retain(|k, _| like.contains_key(k));
+                for (k, v) in like {
+                    match self.get_mut(k) {
+                        Some(mine) => mine.conform_to(v),
+                        None => {
+                            self.insert(k.clone(), v.zero_like());
+                        }
+                    }
+                }
+            }
         }
     };
+}
+
+/// `{"key": value, ...}` in key order.
+fn describe_map<'a, T, K: fmt::Debug + 'a, V: Scalars<T> + 'a>(
+    entries: impl Iterator<Item = (&'a K, &'a V)>,
+    out: &mut String,
+) {
+    out.push('{');
+    for (k, v) in entries {
+        if !out.ends_with('{') {
+            out.push_str(", ");
+        }
+        out.push_str(&format!("{k:?}: "));
+        v.describe(out);
+    }
+    out.push('}');
 }
 impl_map_algebra!(HashMap, Clone + Eq + Hash);
 impl_map_algebra!(BTreeMap, Clone + Ord);
 
 /// In key order, so two maps with the same keys are walked alike.
-impl<T, K: Ord + Eq + Hash, V: Scalars<T>> Scalars<T> for HashMap<K, V> {
+impl<T, K: Ord + Eq + Hash + fmt::Debug, V: Scalars<T>> Scalars<T> for HashMap<K, V> {
+    fn describe(&self, out: &mut String) {
+        let mut entries: Vec<(&K, &V)> = self.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        describe_map(entries.into_iter(), out)
+    }
     fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
         let mut keys: Vec<&K> = self.keys().collect();
         keys.sort();
@@ -273,7 +502,10 @@ impl<T, K: Ord + Eq + Hash, V: Scalars<T>> Scalars<T> for HashMap<K, V> {
 }
 
 /// In key order, so two maps with the same keys are walked alike.
-impl<T, K: Ord, V: Scalars<T>> Scalars<T> for BTreeMap<K, V> {
+impl<T, K: Ord + fmt::Debug, V: Scalars<T>> Scalars<T> for BTreeMap<K, V> {
+    fn describe(&self, out: &mut String) {
+        describe_map(self.iter(), out)
+    }
     fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
         self.values().for_each(|v| v.for_each_scalar(f))
     }

@@ -177,7 +177,7 @@ pub use check::{check_grad, GradCheck};
 pub use dims::Dim;
 pub use entry::{eval, grad, jacobian, value_and_grad, value_and_grad_acc, vjp};
 pub use expr::{constant, tuple, Bind, Ex};
-pub use gradient::{Backprop, Scalars};
+pub use gradient::{Backprop, GradientShapeError, Scalars};
 pub use ops::custom::{op, op2, op3};
 pub use ops::loss::{
     cross_entropy, softmax_cross_entropy, softmax_cross_entropy_rows, squared_error,

@@ -576,7 +576,8 @@ impl<'t, X: crate::expr::Input> Var<'t, X> {
         let a = self.index;
         let step: Step = Box::new(move |values, me, grads| {
             let (before, dy) = split_grads::<N::Out>(grads, me);
-            let (_, gx) = crate::vjp(&f, get::<X>(values, a), dy.clone());
+            let (_, gx) = crate::vjp(&f, get::<X>(values, a), dy.clone())
+                .expect("a tape gradient has its value's shape");
             slot::<X>(values, before, a).accumulate(&gx);
         });
         self.tape.push(y, Some(step))

@@ -45,7 +45,8 @@ fn batch_gradient_equals_the_sum_of_sample_gradients() {
             },
             &p,
             &mut sum,
-        );
+        )
+        .expect("the gradient buffer has the parameters' shape");
     }
     assert!((loss - total).abs() < 1e-12);
     assert!(g.0.approx_eq(&sum.0, 1e-12) && g.1.approx_eq(&sum.1, 1e-12));
@@ -72,14 +73,15 @@ fn parallel_gradients_do_not_depend_on_the_thread_count() {
                     p,
                     g,
                 )
+                .expect("the gradient buffer has the parameters' shape")
             })
             .sum()
     };
     let mut one = [p.zero_like()];
-    let l1 = parallel_grad(&p, &samples, &mut one, f);
+    let l1 = parallel_grad(&p, &samples, &mut one, f).expect("at least one buffer");
     for threads in [2, 3, 5] {
         let mut bufs = vec![p.zero_like(); threads];
-        let l = parallel_grad(&p, &samples, &mut bufs, f);
+        let l = parallel_grad(&p, &samples, &mut bufs, f).expect("at least one buffer");
         assert!((l - l1).abs() < 1e-12);
         assert!(bufs[0].0.approx_eq(&one[0].0, 1e-12) && bufs[0].3.approx_eq(&one[0].3, 1e-12));
     }

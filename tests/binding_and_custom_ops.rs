@@ -82,7 +82,7 @@ fn vector_jacobian_products_match_finite_differences() {
     let dy = vector::<U2>(4, -1.0, 1.0);
     let w = common::matrix::<U2, U3>(5, -1.0, 1.0);
     let f = |x: Ex<Var<Vector<f64, U3>, Root<Z>>>| constant(&w).matvec(x.sin() * x).exp();
-    let (y, g) = vjp(f, &m, dy.clone());
+    let (y, g) = vjp(f, &m, dy.clone()).expect("dy has the result's shape");
     assert_eq!(y, eval(f, &m));
     // J^T dy is the gradient of dy . f(x).
     let report = check_grad(|x| f(x).dot(constant(&dy)), &m, 1e-6);
@@ -117,7 +117,8 @@ fn gradients_accumulate_into_a_kept_buffer() {
     let mut g = Vector::zeros();
     let mut total = 0.0;
     for x in &xs {
-        total += value_and_grad_acc(|w| w.dot(constant(x)).tanh(), &w, &mut g);
+        total += value_and_grad_acc(|w| w.dot(constant(x)).tanh(), &w, &mut g)
+            .expect("the gradient buffer has the parameters' shape");
     }
     let g0 = grad(|w| w.dot(constant(&xs[0])).tanh(), &w);
     let g1 = grad(|w| w.dot(constant(&xs[1])).tanh(), &w);

@@ -52,8 +52,8 @@ fn round_trip_and_atomic_overwrite() {
     assert_eq!(leftovers, 0);
     // f32 parameters are stored in 4 bytes each.
     let p32 = (1.5_f32, Vector::<f32, U3>::from([1.0, -2.0, 0.25]));
-    let name = std::any::type_name::<(f32, Vector<f32, U3>)>();
-    assert_eq!(to_bytes(&p32).len(), 24 + name.len() + 4 * 4 + 8);
+    let structure = "(_, Vector<3>)";
+    assert_eq!(to_bytes(&p32).len(), 24 + structure.len() + 4 * 4 + 8);
     save(&path, &p32).unwrap();
     assert_eq!(load(&path, &p32).unwrap(), p32);
     // A folder that does not exist is an I/O error, and nothing is written.

@@ -17,7 +17,8 @@ fn adam_follows_its_update_formula() {
     let (mut m, mut v, mut x) = (0.0_f64, 0.0_f64, 1.0_f64);
     for (t, (g0, g)) in grads.iter().enumerate() {
         let grad = (*g0, Vector::from(*g));
-        opt.step(&mut p, &grad);
+        opt.step(&mut p, &grad)
+            .expect("a gradient shaped like the parameters");
         m = 0.9 * m + 0.1 * g0;
         v = 0.999 * v + 0.001 * g0 * g0;
         let (mh, vh) = (
@@ -33,11 +34,15 @@ fn adam_follows_its_update_formula() {
 fn momentum_and_sgd_follow_their_formulas() {
     let mut p = [1.0_f64, 2.0];
     let mut opt = Momentum::new(0.1, 0.9);
-    opt.step(&mut p, &[1.0, 1.0]); // v = 1
-    opt.step(&mut p, &[1.0, -1.0]); // v = [1.9, -0.1]
+    opt.step(&mut p, &[1.0, 1.0])
+        .expect("a gradient shaped like the parameters"); // v = 1
+    opt.step(&mut p, &[1.0, -1.0])
+        .expect("a gradient shaped like the parameters"); // v = [1.9, -0.1]
     assert!((p[0] - (1.0 - 0.1 - 0.19)).abs() < 1e-15 && (p[1] - (2.0 - 0.1 + 0.01)).abs() < 1e-15);
     let mut q = vec![1.0_f64, 2.0];
-    Sgd::new(0.5).step(&mut q, &vec![2.0, 2.0]);
+    Sgd::new(0.5)
+        .step(&mut q, &vec![2.0, 2.0])
+        .expect("a gradient shaped like the parameters");
     assert_eq!(q, vec![0.0, 1.0]);
 }
 
@@ -62,7 +67,11 @@ fn every_optimizer_fits_a_small_layer() {
             })
             .sum()
     };
-    fn train<O: Optimizer<f64>>(mut opt: O, data: &Samples, steps: usize) -> Dense<f64, U2, U1> {
+    fn train<O: Optimizer<Dense<f64, U2, U1>>>(
+        mut opt: O,
+        data: &Samples,
+        steps: usize,
+    ) -> Dense<f64, U2, U1> {
         let mut l: Dense<f64, U2, U1> = Dense::xavier(&mut Rng::new(3));
         for _ in 0..steps {
             let mut g = l.zero_like();
@@ -73,9 +82,11 @@ fn every_optimizer_fits_a_small_layer() {
                     },
                     &l,
                     &mut g,
-                );
+                )
+                .expect("the gradient buffer has the parameters' shape");
             }
-            opt.step(&mut l, &g);
+            opt.step(&mut l, &g)
+                .expect("a gradient shaped like the parameters");
         }
         l
     }

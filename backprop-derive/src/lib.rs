@@ -86,8 +86,16 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 #(::backprop::Backprop::accumulate(&mut self.#access, &other.#access);)*
             }
             fn one_like(&self) -> Self { #name #one }
+            fn same_shape(&self, other: &Self) -> bool {
+                true #(&& ::backprop::Backprop::same_shape(&self.#access, &other.#access))*
+            }
+            fn conform_to(&mut self, like: &Self) {
+                #(::backprop::Backprop::conform_to(&mut self.#access, &like.#access);)*
+            }
         }
     };
+    // The field names (or positions) as the checkpoint's structure records them.
+    let labels: Vec<String> = access.iter().map(|a| a.to_string()).collect();
 
     // Scalars<S>
     let mut scalars_generics = input.generics.clone();
@@ -102,6 +110,16 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
             fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut __S)) {
                 #(::backprop::Scalars::for_each_scalar_mut(&mut self.#access, f);)*
+            }
+            fn describe(&self, out: &mut ::std::string::String) {
+                out.push('{');
+                #(
+                    if !out.ends_with('{') { out.push_str(", "); }
+                    out.push_str(#labels);
+                    out.push_str(": ");
+                    ::backprop::Scalars::describe(&self.#access, out);
+                )*
+                out.push('}');
             }
         }
     };

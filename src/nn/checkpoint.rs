@@ -2,14 +2,24 @@
 //! stop and resume.
 //!
 //! Format (little-endian): the magic bytes `BPCK`, a format version (`u32`), the scalar size in
-//! bytes (`u32`), the parameter type's name (`u32` length, then UTF-8), the number of scalars
-//! (`u64`), the scalars in [`Scalars`] walk order, and an FNV-1a checksum (`u64`) of everything
-//! before it.
+//! bytes (`u32`), the parameters' structure (`u32` length, then UTF-8: what
+//! [`Scalars::describe`] writes, such as `{w: Matrix<3, 2>, b: Vector<3>, extra: [_ x4]}`), the
+//! number of scalars (`u64`), the scalars in [`Scalars`] walk order, and an FNV-1a checksum
+//! (`u64`) of everything before it.
 //!
-//! Writes are atomic: the file is written under a temporary name beside the target, flushed to
-//! disk, then renamed over it, so a crash leaves the old checkpoint or the new one, never half of
-//! one. Loads check everything before they touch a parameter, so a truncated, corrupted or
-//! wrong-shape file gives an error and never a half-loaded model.
+//! The structure, not a type name, is what a load checks: `std::any::type_name` changes with
+//! compiler versions and module moves, while a structure records exactly what decides where
+//! each scalar goes: field names, vector and matrix sizes, sequence lengths, map keys and
+//! `Some`/`None`. A `Vec<Vec<f64>>` saved as `[[1, 2], [3]]` does not load into `[[_], [_, _]]`,
+//! and a map saved with keys `weight` and `bias` does not load into `alpha` and `beta`.
+//!
+//! Writes are atomic: the file is written under a fresh temporary name beside the target
+//! (created with `create_new`, so concurrent writers, threads or processes, never share one),
+//! flushed to disk, renamed over it, and the directory is flushed, so a crash leaves the old
+//! checkpoint or the new one, never half of one. Temporary files that an interrupted save left
+//! behind (of the same checkpoint, older than a minute) are removed by the next save. Loads
+//! check everything before they touch a parameter, so a truncated, corrupted or wrong-shape
+//! file gives an error and never a half-loaded model.
 
 use std::fmt;
 use std::io::Write;
@@ -18,7 +28,8 @@ use std::path::{Path, PathBuf};
 use crate::{Scalar, Scalars};
 
 const MAGIC: &[u8; 4] = b"BPCK";
-const VERSION: u32 = 1;
+/// Version 2 records the structure; version 1 recorded a type name.
+const VERSION: u32 = 2;
 
 /// What went wrong saving or loading a checkpoint.
 ///
@@ -55,11 +66,13 @@ pub enum CheckpointError {
         /// The file.
         path: PathBuf,
     },
-    /// The file holds parameters of another type or size than the ones being loaded.
+    /// The file holds parameters of another structure, scalar size or count than the ones being
+    /// loaded.
     WrongShape {
         /// The file.
         path: PathBuf,
-        /// The parameters being loaded: type name, scalar size and count.
+        /// The parameters being loaded: structure (see [`Scalars::describe`]), scalar size and
+        /// count.
         expected: (String, usize, usize),
         /// What the file holds.
         found: (String, usize, usize),
@@ -71,27 +84,45 @@ impl fmt::Display for CheckpointError {
         match self {
             CheckpointError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             CheckpointError::NotACheckpoint { path } => {
-                write!(f, "{}: not a backprop checkpoint (or an unknown version)", path.display())
+                write!(
+                    f,
+                    "{}: not a backprop checkpoint (or an unknown version)",
+                    path.display()
+                )
             }
-            CheckpointError::Truncated { path, expected, actual } => write!(
+            CheckpointError::Truncated {
+                path,
+                expected,
+                actual,
+            } => write!(
                 f,
                 "{}: truncated: expected {expected} bytes, found {actual}",
                 path.display()
             ),
             CheckpointError::Corrupted { path } => {
-                write!(f, "{}: corrupted: the checksum does not match", path.display())
+                write!(
+                    f,
+                    "{}: corrupted: the checksum does not match",
+                    path.display()
+                )
             }
-            CheckpointError::WrongShape { path, expected, found } => write!(
-                f,
-                "{}: holds {} scalars of {} bytes for `{}`, but {} scalars of {} bytes for `{}` were expected",
-                path.display(),
-                found.2,
-                found.1,
-                found.0,
-                expected.2,
-                expected.1,
-                expected.0
-            ),
+            CheckpointError::WrongShape {
+                path,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "{}: holds {} scalars of {} bytes shaped `{}`, but {} scalars of {} bytes shaped `{}` were expected",
+                    path.display(),
+                    found.2,
+                    found.1,
+                    excerpt(&found.0, &expected.0),
+                    expected.2,
+                    expected.1,
+                    excerpt(&expected.0, &found.0),
+                )
+            }
         }
     }
 }
@@ -103,6 +134,38 @@ impl std::error::Error for CheckpointError {
             _ => None,
         }
     }
+}
+
+/// `s` shortened to about 120 characters around where it first differs from `other`, so an error
+/// about a large structure shows the part that matters.
+fn excerpt(s: &str, other: &str) -> String {
+    const SHOW: usize = 120;
+    if s.len() <= SHOW {
+        return s.to_string();
+    }
+    let first_diff = s
+        .char_indices()
+        .zip(other.chars())
+        .find(|((_, a), b)| a != b)
+        .map_or(other.len().min(s.len()), |((i, _), _)| i);
+    let mut start = first_diff.saturating_sub(SHOW / 2);
+    while !s.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + SHOW).min(s.len());
+    while !s.is_char_boundary(end) {
+        end += 1;
+    }
+    let pre = if start > 0 { "..." } else { "" };
+    let post = if end < s.len() { "..." } else { "" };
+    format!("{pre}{}{post}", &s[start..end])
+}
+
+/// The structure string of `params`.
+fn structure<T, P: Scalars<T>>(params: &P) -> String {
+    let mut s = String::new();
+    params.describe(&mut s);
+    s
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -119,7 +182,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// assert_eq!(from_bytes(&bytes, &(0.0, [0.0, 0.0]), "memory".as_ref()).unwrap(), (1.5, [2.0, 3.0]));
 /// ```
 pub fn to_bytes<T: Scalar, P: Scalars<T>>(params: &P) -> Vec<u8> {
-    let name = std::any::type_name::<P>();
+    let name = structure(params);
     let mut values = Vec::new();
     params.for_each_scalar(&mut |v| values.push(v));
     let size = core::mem::size_of::<T>();
@@ -203,11 +266,7 @@ pub fn from_bytes<T: Scalar, P: Scalars<T> + Clone>(
     }
     let mut want = 0;
     template.for_each_scalar(&mut |_| want += 1);
-    let expected = (
-        std::any::type_name::<P>().to_string(),
-        core::mem::size_of::<T>(),
-        want,
-    );
+    let expected = (structure(template), core::mem::size_of::<T>(), want);
     if (name.as_str(), size, count) != (expected.0.as_str(), expected.1, expected.2) {
         return Err(CheckpointError::WrongShape {
             path: path_buf(),
@@ -235,7 +294,10 @@ pub fn from_bytes<T: Scalar, P: Scalars<T> + Clone>(
     Ok(out)
 }
 
-/// Saves `params` to `path` atomically (a temporary file beside it, flushed, then renamed).
+/// Saves `params` to `path` atomically: a fresh temporary file beside it, flushed, renamed over
+/// `path`, then the directory flushed. Concurrent saves to one path (threads or processes) each
+/// write their own temporary file, and the last rename wins with a whole checkpoint; a load
+/// never sees half of one.
 ///
 /// ```
 /// use backprop::nn::checkpoint::{load, save};
@@ -254,19 +316,118 @@ pub fn save<T: Scalar, P: Scalars<T>>(
         path: path.to_path_buf(),
         source,
     };
-    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
+    remove_stale_temp_files(path);
+    let bytes = to_bytes(params);
+    let (tmp, mut file) = create_temp_file(path).map_err(io)?;
     let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&to_bytes(params))?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        sync_dir(path)
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         io(e)
     })
+}
+
+/// The prefix of the temporary files of checkpoint `path`: `<name>.tmp-`.
+fn temp_prefix(path: &Path) -> std::ffi::OsString {
+    let mut prefix = path.file_name().unwrap_or_default().to_os_string();
+    prefix.push(".tmp-");
+    prefix
+}
+
+/// A new temporary file beside `path`, named `<name>.tmp-<pid>-<n>` and created with
+/// `create_new`, so no two writers ever share one.
+fn create_temp_file(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let mut name = temp_prefix(path);
+        name.push(format!(
+            "{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let tmp = path.with_file_name(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            // Left by an earlier process with the same pid: try the next number.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// How long a temporary file may go unmodified before a save takes it for abandoned, whatever
+/// its writer's process id says.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the temporary files of checkpoint `path` that interrupted saves left behind: those
+/// whose writing process is gone (where the system tells, as Linux's `/proc` does) and those
+/// untouched for [`STALE_AFTER`]. Best effort: a file that cannot be removed is left.
+fn remove_stale_temp_files(path: &Path) {
+    let prefix = temp_prefix(path);
+    let prefix = prefix.to_string_lossy();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some(rest) = name.strip_prefix(prefix.as_ref()) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let writer_gone = match pid {
+            Some(pid) if pid != me => process_gone(pid),
+            _ => false,
+        };
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if writer_gone || old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// True when the system says no process `pid` runs (Linux: no `/proc/<pid>`); false when it
+/// cannot tell.
+fn process_gone(pid: u32) -> bool {
+    let proc_fs = Path::new("/proc/self");
+    proc_fs.exists() && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Flushes the directory holding `path`, so the rename itself survives a crash.
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
 }
 
 /// Loads parameters shaped like `template` from `path`: a new value, or an error and no change.

@@ -21,7 +21,7 @@
 //! let mut sgd = Sgd::new(0.1);
 //! for _ in 0..50 {
 //!     let g = grad(loss, &layer);
-//!     sgd.step(&mut layer, &g);
+//!     sgd.step(&mut layer, &g).expect("a gradient shaped like the parameters");
 //! }
 //! assert!(eval(loss, &layer) < before / 100.0);
 //! ```
@@ -33,7 +33,7 @@ mod parallel;
 
 pub use init::Rng;
 pub use optim::{Adam, Momentum, Optimizer, Sgd};
-pub use parallel::parallel_grad;
+pub use parallel::{parallel_grad, NoBuffers};
 
 use crate::{Dim, Matrix, Scalar, Vector};
 

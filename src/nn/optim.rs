@@ -1,26 +1,65 @@
 //! Optimizers that update any record of parameters in place, through [`Scalars`]: the same walk
 //! over the parameters and over their gradient (which has the same type) visits matching
 //! scalars in the same order.
+//!
+//! An optimizer with state (momentum, Adam's moments) keeps it as values of the parameters' own
+//! type, so the state stays aligned with the parameters by structure, not by position: when a
+//! key is inserted into a map of parameters, its state starts at zero and every other key keeps
+//! its own (see [`Backprop::conform_to`]).
 
-use crate::{Scalar, Scalars};
+use crate::{Backprop, GradientShapeError, Scalar, Scalars};
 
-/// An optimizer: one update of `params` from their gradient `grad`.
+/// An optimizer: one update of parameters of type `P` from their gradient.
 ///
 /// ```
 /// use backprop::nn::{Optimizer, Sgd};
 /// let mut p = (1.0_f64, [2.0_f64, 3.0]);
-/// Sgd::new(0.5).step(&mut p, &(1.0, [2.0, -2.0]));
+/// Sgd::new(0.5).step(&mut p, &(1.0, [2.0, -2.0]))?;
 /// assert_eq!(p, (0.5, [1.0, 4.0]));
+/// # Ok::<(), backprop::GradientShapeError>(())
 /// ```
-pub trait Optimizer<T: Scalar> {
+pub trait Optimizer<P> {
     /// Updates `params` in place from `grad` (a value of the same type).
-    fn step<P: Scalars<T>>(&mut self, params: &mut P, grad: &P);
+    ///
+    /// # Errors
+    /// [`GradientShapeError`] when `grad` does not have the shape of `params` (a `Vec` of
+    /// another length, a map with other keys); nothing is changed then.
+    fn step(&mut self, params: &mut P, grad: &P) -> Result<(), GradientShapeError>;
 }
 
-/// The gradient's scalars, in walk order, into a buffer kept between steps.
-fn flatten<T: Scalar, P: Scalars<T>>(grad: &P, buf: &mut Vec<T>) {
+/// A value's scalars, in walk order, into a buffer kept between steps.
+fn flatten<T: Scalar, P: Scalars<T>>(value: &P, buf: &mut Vec<T>) {
     buf.clear();
-    grad.for_each_scalar(&mut |g| buf.push(g));
+    value.for_each_scalar(&mut |g| buf.push(g));
+}
+
+/// Writes `buf` back into `value`'s scalars, in walk order.
+fn unflatten<T: Scalar, P: Scalars<T>>(value: &mut P, buf: &[T]) {
+    let mut it = buf.iter();
+    value.for_each_scalar_mut(&mut |v| {
+        if let Some(&b) = it.next() {
+            *v = b;
+        }
+    });
+}
+
+/// `Err` unless `grad` has the shape of `params`.
+fn check<P: Backprop>(params: &P, grad: &P) -> Result<(), GradientShapeError> {
+    crate::gradient::check_buffer(params, grad)
+}
+
+/// Optimizer state shaped like the gradient: created as zeros, and conformed to the gradient's
+/// shape when the parameters' shape changed (entries kept by key or position, new ones zero).
+fn state_like<'s, P: Backprop>(state: &'s mut Option<P>, grad: &P) -> &'s mut P {
+    let s = state.get_or_insert_with(|| grad.zero_like());
+    if !s.same_shape(grad) {
+        s.conform_to(grad);
+        if !s.same_shape(grad) {
+            // A type whose `conform_to` is the default: start its state afresh.
+            *s = grad.zero_like();
+        }
+    }
+    s
 }
 
 /// Plain gradient descent: `p -= lr g`.
@@ -28,8 +67,9 @@ fn flatten<T: Scalar, P: Scalars<T>>(grad: &P, buf: &mut Vec<T>) {
 /// ```
 /// use backprop::nn::{Optimizer, Sgd};
 /// let mut p = 1.0_f64;
-/// Sgd::new(0.1).step(&mut p, &2.0);
+/// Sgd::new(0.1).step(&mut p, &2.0)?;
 /// assert!((p - 0.8).abs() < 1e-15);
+/// # Ok::<(), backprop::GradientShapeError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Sgd<T> {
@@ -52,8 +92,9 @@ impl<T: Scalar> Sgd<T> {
     }
 }
 
-impl<T: Scalar> Optimizer<T> for Sgd<T> {
-    fn step<P: Scalars<T>>(&mut self, params: &mut P, grad: &P) {
+impl<T: Scalar, P: Scalars<T> + Backprop> Optimizer<P> for Sgd<T> {
+    fn step(&mut self, params: &mut P, grad: &P) -> Result<(), GradientShapeError> {
+        check(params, grad)?;
         flatten(grad, &mut self.buf);
         let mut g = self.buf.iter();
         params.for_each_scalar_mut(&mut |p| {
@@ -61,72 +102,86 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
                 *p -= self.lr * g;
             }
         });
+        Ok(())
     }
 }
 
-/// Gradient descent with momentum: `v = mu v + g`, `p -= lr v`.
+/// Gradient descent with momentum: `v = mu v + g`, `p -= lr v`, with the velocity `v` a value
+/// of the parameters' type.
 ///
 /// ```
 /// use backprop::nn::{Momentum, Optimizer};
 /// let mut p = 0.0_f64;
 /// let mut opt = Momentum::new(1.0, 0.5);
-/// opt.step(&mut p, &1.0); // v = 1
-/// opt.step(&mut p, &1.0); // v = 1.5
+/// opt.step(&mut p, &1.0)?; // v = 1
+/// opt.step(&mut p, &1.0)?; // v = 1.5
 /// assert_eq!(p, -2.5);
+/// # Ok::<(), backprop::GradientShapeError>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Momentum<T> {
+pub struct Momentum<T, P> {
     /// Learning rate.
     pub lr: T,
     /// Momentum coefficient (0.9 is common).
     pub mu: T,
-    velocity: Vec<T>,
-    buf: Vec<T>,
+    velocity: Option<P>,
+    bufs: [Vec<T>; 2],
 }
 
-impl<T: Scalar> Momentum<T> {
+impl<T: Scalar, P> Momentum<T, P> {
     /// Momentum with learning rate `lr` and coefficient `mu`.
     ///
     /// ```
-    /// assert_eq!(backprop::nn::Momentum::new(0.1, 0.9).mu, 0.9);
+    /// let opt: backprop::nn::Momentum<f64, f64> = backprop::nn::Momentum::new(0.1, 0.9);
+    /// assert_eq!(opt.mu, 0.9);
     /// ```
     pub fn new(lr: T, mu: T) -> Self {
         Momentum {
             lr,
             mu,
-            velocity: Vec::new(),
-            buf: Vec::new(),
+            velocity: None,
+            bufs: [Vec::new(), Vec::new()],
         }
     }
 }
 
-impl<T: Scalar> Optimizer<T> for Momentum<T> {
-    fn step<P: Scalars<T>>(&mut self, params: &mut P, grad: &P) {
-        flatten(grad, &mut self.buf);
-        self.velocity.resize(self.buf.len(), T::zero());
-        for (v, &g) in self.velocity.iter_mut().zip(&self.buf) {
+impl<T: Scalar, P: Scalars<T> + Backprop> Optimizer<P> for Momentum<T, P> {
+    fn step(&mut self, params: &mut P, grad: &P) -> Result<(), GradientShapeError> {
+        check(params, grad)?;
+        let velocity = state_like(&mut self.velocity, grad);
+        let [g, v] = &mut self.bufs;
+        flatten(grad, g);
+        flatten(velocity, v);
+        for (v, &g) in v.iter_mut().zip(g.iter()) {
             *v = self.mu * *v + g;
         }
-        let mut v = self.velocity.iter();
+        unflatten(velocity, v);
+        let mut v = v.iter();
         params.for_each_scalar_mut(&mut |p| {
             if let Some(&v) = v.next() {
                 *p -= self.lr * v;
             }
         });
+        Ok(())
     }
 }
 
-/// Adam (Kingma and Ba): moving averages of the gradient and its square, bias-corrected.
+/// Adam (Kingma and Ba): moving averages of the gradient and its square, bias-corrected, kept
+/// as values of the parameters' type.
+///
+/// The step count behind the bias correction is shared by all parameters: state added for a new
+/// map key starts at zero and is corrected as if it had been there from the start.
 ///
 /// ```
 /// use backprop::nn::{Adam, Optimizer};
 /// let mut p = 1.0_f64;
 /// let mut opt = Adam::new(0.1);
-/// opt.step(&mut p, &5.0); // the first step moves by about lr, whatever the gradient's scale
+/// opt.step(&mut p, &5.0)?; // the first step moves by about lr, whatever the gradient's scale
 /// assert!((p - 0.9).abs() < 1e-6);
+/// # Ok::<(), backprop::GradientShapeError>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Adam<T> {
+pub struct Adam<T, P> {
     /// Learning rate (1e-3 is common).
     pub lr: T,
     /// Decay of the gradient's average (0.9).
@@ -136,16 +191,17 @@ pub struct Adam<T> {
     /// Added to the denominator (1e-8).
     pub eps: T,
     t: i32,
-    m: Vec<T>,
-    v: Vec<T>,
-    buf: Vec<T>,
+    m: Option<P>,
+    v: Option<P>,
+    bufs: [Vec<T>; 3],
 }
 
-impl<T: Scalar> Adam<T> {
+impl<T: Scalar, P> Adam<T, P> {
     /// Adam with learning rate `lr` and the usual `beta1 = 0.9`, `beta2 = 0.999`, `eps = 1e-8`.
     ///
     /// ```
-    /// assert_eq!(backprop::nn::Adam::new(1e-3_f64).beta2, 0.999);
+    /// let opt: backprop::nn::Adam<f64, f64> = backprop::nn::Adam::new(1e-3);
+    /// assert_eq!(opt.beta2, 0.999);
     /// ```
     pub fn new(lr: T) -> Self {
         Adam {
@@ -154,32 +210,38 @@ impl<T: Scalar> Adam<T> {
             beta2: T::from_f64(0.999),
             eps: T::from_f64(1e-8),
             t: 0,
-            m: Vec::new(),
-            v: Vec::new(),
-            buf: Vec::new(),
+            m: None,
+            v: None,
+            bufs: [Vec::new(), Vec::new(), Vec::new()],
         }
     }
 }
 
-impl<T: Scalar> Optimizer<T> for Adam<T> {
-    fn step<P: Scalars<T>>(&mut self, params: &mut P, grad: &P) {
-        flatten(grad, &mut self.buf);
-        let n = self.buf.len();
-        self.m.resize(n, T::zero());
-        self.v.resize(n, T::zero());
-        self.t += 1;
+impl<T: Scalar, P: Scalars<T> + Backprop> Optimizer<P> for Adam<T, P> {
+    fn step(&mut self, params: &mut P, grad: &P) -> Result<(), GradientShapeError> {
+        check(params, grad)?;
+        let m = state_like(&mut self.m, grad);
+        let v = state_like(&mut self.v, grad);
+        let [gb, mb, vb] = &mut self.bufs;
+        flatten(grad, gb);
+        flatten(m, mb);
+        flatten(v, vb);
+        self.t = self.t.saturating_add(1);
         let (b1, b2) = (self.beta1, self.beta2);
         let c1 = T::one() - b1.powi(self.t);
         let c2 = T::one() - b2.powi(self.t);
-        for ((m, v), &g) in self.m.iter_mut().zip(self.v.iter_mut()).zip(&self.buf) {
+        for ((m, v), &g) in mb.iter_mut().zip(vb.iter_mut()).zip(gb.iter()) {
             *m = b1 * *m + (T::one() - b1) * g;
             *v = b2 * *v + (T::one() - b2) * g * g;
         }
-        let mut mv = self.m.iter().zip(&self.v);
+        unflatten(m, mb);
+        unflatten(v, vb);
+        let mut mv = mb.iter().zip(vb.iter());
         params.for_each_scalar_mut(&mut |p| {
             if let Some((&m, &v)) = mv.next() {
                 *p -= self.lr * (m / c1) / ((v / c2).sqrt() + self.eps);
             }
         });
+        Ok(())
     }
 }

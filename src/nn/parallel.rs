@@ -9,7 +9,12 @@ use crate::Backprop;
 /// Sums the loss and the gradient of `f` over `samples` on `buffers.len()` threads.
 ///
 /// `f(params, chunk, grad)` must add the gradient of its chunk's loss into `grad` and return the
-/// loss. Each buffer is zeroed first; on return `buffers[0]` holds the total gradient.
+/// loss. Each buffer is first set to a zero shaped like `params` (whatever shape it had, so
+/// buffers can start empty); on return `buffers[0]` holds the total gradient.
+///
+/// # Errors
+/// [`NoBuffers`] when `buffers` is empty: there is nowhere to put the gradient (and `f` is not
+/// called).
 ///
 /// ```
 /// use backprop::nn::parallel_grad;
@@ -18,19 +23,25 @@ use crate::Backprop;
 /// let xs: Vec<f64> = (1..=10).map(f64::from).collect();
 /// let mut buffers = [0.0, 0.0];
 /// let loss = parallel_grad(&w, &xs, &mut buffers, |w, chunk, g| {
-///     chunk.iter().map(|&x| value_and_grad_acc(|w| (w * x).powi(2), w, g)).sum()
-/// });
+///     chunk.iter().map(|&x| value_and_grad_acc(|w| (w * x).powi(2), w, g).unwrap()).sum()
+/// })?;
 /// let sq: f64 = xs.iter().map(|x| x * x).sum();
 /// assert_eq!((loss, buffers[0]), (4.0 * sq, 4.0 * sq));
+/// # Ok::<(), backprop::nn::NoBuffers>(())
 /// ```
-pub fn parallel_grad<P, S, F>(params: &P, samples: &[S], buffers: &mut [P], f: F) -> f64
+pub fn parallel_grad<P, S, F>(
+    params: &P,
+    samples: &[S],
+    buffers: &mut [P],
+    f: F,
+) -> Result<f64, NoBuffers>
 where
     P: Backprop + Sync + Send,
     S: Sync,
     F: Fn(&P, &[S], &mut P) -> f64 + Sync,
 {
     let Some((first, rest)) = buffers.split_first_mut() else {
-        return 0.0;
+        return Err(NoBuffers);
     };
     let per = samples.len().div_ceil(rest.len() + 1);
     let chunk =
@@ -41,11 +52,11 @@ where
         for (k, (g, loss)) in rest.iter_mut().zip(losses.iter_mut()).enumerate() {
             let part = chunk(k + 1);
             s.spawn(move |_| {
-                *g = g.zero_like();
+                *g = params.zero_like();
                 *loss = f(params, part, g);
             });
         }
-        *first = first.zero_like();
+        *first = params.zero_like();
         f(params, chunk(0), first)
     });
     // Losses and gradients are added in chunk order, whichever thread finished first.
@@ -53,5 +64,24 @@ where
     for g in rest.iter() {
         first.accumulate(g);
     }
-    loss
+    Ok(loss)
 }
+
+/// [`parallel_grad`] was given no gradient buffer.
+///
+/// ```
+/// use backprop::nn::{parallel_grad, NoBuffers};
+/// let mut none: [f64; 0] = [];
+/// let r = parallel_grad(&1.0_f64, &[1.0_f64], &mut none, |_, _, _| 1.0);
+/// assert_eq!(r, Err(NoBuffers));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoBuffers;
+
+impl core::fmt::Display for NoBuffers {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("parallel_grad needs at least one gradient buffer (one per thread)")
+    }
+}
+
+impl std::error::Error for NoBuffers {}
