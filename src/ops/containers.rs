@@ -93,8 +93,10 @@ where
     }
 }
 
-/// The largest (`Maximum(true)`) or smallest (`Maximum(false)`) scalar of a sequence; on ties the
-/// first such element gets the whole gradient. An empty sequence gives NaN.
+/// The largest ([`Extremum::Max`]) or smallest ([`Extremum::Min`]) scalar of a sequence; on ties
+/// the first such element gets the whole gradient. An empty sequence gives NaN, and so does a
+/// sequence holding a NaN, wherever it is (the first NaN gets the gradient), as with
+/// `f64::maximum`.
 ///
 /// ```
 /// use backprop::prelude::*;
@@ -102,12 +104,23 @@ where
 /// assert_eq!(value_and_grad(|xs| xs.maximum(), &vec![1.0_f64, 3.0, 3.0]), (3.0, vec![0.0, 1.0, 0.0]));
 /// assert_eq!(value_and_grad(|xs| xs.minimum(), &vec![2.0_f64, -1.0, -1.0]), (-1.0, vec![0.0, 1.0, 0.0]));
 /// ```
-#[derive(Clone, Copy, Debug)]
-pub struct Maximum(pub bool);
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extremum {
+    /// The largest element.
+    Max,
+    /// The smallest element.
+    Min,
+}
 
-impl Maximum {
+impl Extremum {
     fn pick<T: Scalar>(&self, xs: &[T]) -> Option<usize> {
-        let better = |a: T, b: T| if self.0 { a > b } else { a < b };
+        if let Some(i) = xs.iter().position(|v| v.is_nan()) {
+            return Some(i);
+        }
+        let better = |a: T, b: T| match self {
+            Extremum::Max => a > b,
+            Extremum::Min => a < b,
+        };
         let mut best: Option<usize> = None;
         for (i, &v) in xs.iter().enumerate() {
             if best.is_none_or(|b| better(v, xs[b])) {
@@ -118,7 +131,7 @@ impl Maximum {
     }
 }
 
-impl<X: Sequence> UnaryOp<X> for Maximum
+impl<X: Sequence> UnaryOp<X> for Extremum
 where
     X::Item: Scalar,
 {
@@ -192,11 +205,11 @@ where
     /// use backprop::prelude::*;
     /// assert_eq!(eval(|xs| xs.maximum(), &[2.0_f64, 5.0, 1.0]), 5.0);
     /// ```
-    pub fn maximum(self) -> Ex<Unary<Maximum, A>>
+    pub fn maximum(self) -> Ex<Unary<Extremum, A>>
     where
-        Maximum: UnaryOp<A::Out>,
+        Extremum: UnaryOp<A::Out>,
     {
-        unary(Maximum(true), self)
+        unary(Extremum::Max, self)
     }
 
     /// The smallest (scalar) element; on ties the first one gets the gradient.
@@ -205,11 +218,11 @@ where
     /// use backprop::prelude::*;
     /// assert_eq!(eval(|xs| xs.minimum(), &[2.0_f64, 5.0, 1.0]), 1.0);
     /// ```
-    pub fn minimum(self) -> Ex<Unary<Maximum, A>>
+    pub fn minimum(self) -> Ex<Unary<Extremum, A>>
     where
-        Maximum: UnaryOp<A::Out>,
+        Extremum: UnaryOp<A::Out>,
     {
-        unary(Maximum(false), self)
+        unary(Extremum::Min, self)
     }
 
     /// The number of elements, as a scalar constant.

@@ -7,7 +7,7 @@
 //! | `a - b` | `a - b` | `dy` | `-dy` |
 //! | `a * b` | `a b` | `dy b` | `dy a` |
 //! | `a / b` | `a / b` | `dy / b` | `-dy y / b` |
-//! | `a.powf(b)` | `a^b` | `dy b a^(b-1)` | `dy y ln a` (0 where `y = 0`) |
+//! | `a.powf(b)` | `a^b` | `dy b a^(b-1)` (0 where `b = 0`: `a^0 = 1` for every `a`) | `dy y ln a` (0 where `y = 0` or `a = 0`: `0^b` is 0 for every `b > 0`) |
 //!
 //! Shapes combine by [`Broadcast`]: equal shapes elementwise, or a scalar with anything (the
 //! scalar is used for every element, and its gradient is the sum over them). Scaling a vector or
@@ -112,7 +112,7 @@ zip_fns! {
     /// `a / b`.
     Div |a, b, y| a / b, b.recip(), -y / b;
     /// `a^b` for a real exponent.
-    Pow |a, b, y| a.powf(b), b * a.powf(b - T::one()), if y == T::zero() { T::zero() } else { y * a.ln() };
+    Pow |a, b, y| a.powf(b), if b == T::zero() { T::zero() } else { b * a.powf(b - T::one()) }, if y == T::zero() || a == T::zero() { T::zero() } else { y * a.ln() };
 }
 
 /// An elementwise [`ZipFn`] as a [`BinaryOp`] over broadcast shapes.

@@ -8,11 +8,16 @@
 //!
 //! `softmax_cross_entropy` takes logits and never forms `ln(softmax)`, so it is finite and
 //! exact for logits near +-1000 where the unfused version overflows.
+//!
+//! A target entry of 0 contributes nothing, whatever its prediction (`0 ln 0 = 0`, as in the
+//! definition of entropy): `cross_entropy(softmax([1000, 0]), [1, 0])` is 0, and a logit of
+//! `-inf` (a masked class) or `+-1e308` with target 0 leaves the loss finite. Its gradient
+//! contribution for `p` is 0 too.
 
-use num_traits::Float;
+use num_traits::{Float, Zero};
 
 use crate::expr::{Ex, Expr};
-use crate::ops::softmax::{shifted_sum, softmax_acc};
+use crate::ops::softmax::{gap, shifted_sum, softmax_acc};
 use crate::ops::{binary, Binary, BinaryOp};
 use crate::shape::{LossShape, VectorLossShape};
 use crate::{kernels, Dim, Matrix, Scalar, Tensor};
@@ -62,13 +67,16 @@ impl<X: Tensor, Y: Tensor<Elem = X::Elem>> BinaryOp<X, Y> for CrossEntropy {
         let (p, t) = (p.as_slice(), t.as_slice());
         -p.iter()
             .zip(t)
+            .filter(|(_, &ti)| ti != X::Elem::zero())
             .map(|(&pi, &ti)| ti * pi.ln())
             .sum::<X::Elem>()
     }
     fn backward_a(&self, p: &X, t: &Y, _: &X::Elem, dy: &X::Elem, gp: &mut X) {
         let (p, t) = (p.as_slice(), t.as_slice());
         for ((g, &pi), &ti) in gp.as_mut_slice().iter_mut().zip(p).zip(t) {
-            *g -= *dy * ti / pi;
+            if ti != X::Elem::zero() {
+                *g -= *dy * ti / pi;
+            }
         }
     }
     fn backward_b(&self, p: &X, _: &Y, _: &X::Elem, dy: &X::Elem, gt: &mut Y) {
@@ -93,13 +101,7 @@ pub struct SoftmaxCrossEntropy;
 impl<X: Tensor, Y: Tensor<Elem = X::Elem>> BinaryOp<X, Y> for SoftmaxCrossEntropy {
     type Out = X::Elem;
     fn forward(&self, z: &X, t: &Y) -> X::Elem {
-        let (m, s) = shifted_sum(z.as_slice());
-        let ln_s = s.ln();
-        let (z, t) = (z.as_slice(), t.as_slice());
-        z.iter()
-            .zip(t)
-            .map(|(&zi, &ti)| ti * ((m - zi) + ln_s))
-            .sum()
+        softmax_cross_entropy_of(z.as_slice(), t.as_slice())
     }
     fn backward_a(&self, z: &X, t: &Y, _: &X::Elem, dy: &X::Elem, gz: &mut X) {
         let total = kernels::sum(t.as_slice());
@@ -110,18 +112,23 @@ impl<X: Tensor, Y: Tensor<Elem = X::Elem>> BinaryOp<X, Y> for SoftmaxCrossEntrop
         let (m, s) = shifted_sum(z.as_slice());
         let ln_s = s.ln();
         for (g, &zi) in gt.as_mut_slice().iter_mut().zip(z.as_slice()) {
-            *g += *dy * ((m - zi) + ln_s);
+            *g += *dy * (gap(m, zi) + ln_s);
         }
     }
 }
 
 /// `sum_i t_i (lse(z) - z_i)`, computed as `sum_i t_i ((m - z_i) + ln s)` without overflow.
+/// Entries with `t_i = 0` are skipped (`0 * inf` would be NaN for a masked logit).
 fn softmax_cross_entropy_of<T: Scalar>(z: &[T], t: &[T]) -> T {
+    if z.iter().chain(t).any(|v| v.is_nan()) {
+        return T::nan();
+    }
     let (m, s) = shifted_sum(z);
     let ln_s = s.ln();
     z.iter()
         .zip(t)
-        .map(|(&zi, &ti)| ti * ((m - zi) + ln_s))
+        .filter(|(_, &ti)| ti != T::zero())
+        .map(|(&zi, &ti)| ti * (gap(m, zi) + ln_s))
         .sum()
 }
 

@@ -15,7 +15,7 @@
 //! | `relu` | `max(x, 0)` | `dy` if `x > 0`, else 0 |
 //! | `softplus` | `ln(1 + e^x)` (stable) | `dy * logistic(x)` |
 //! | `-x` | `-x` | `-dy` |
-//! | `powi(n)` | `x^n` | `dy * n x^(n-1)` (0 for `n = 0`) |
+//! | `powi(n)` | `x^n` | `dy * n x^(n-1)` (0 for `n = 0`; any `i32`, `i32::MIN` included) |
 //! | `map(f, df)` | `f(x)` | `dy * df(x, y)` |
 //!
 //! The node keeps its output; backward scales the incoming gradient in place (or adds straight
@@ -252,6 +252,10 @@ impl<T: Scalar> ElemFn<T> for Powi {
     fn df(&self, x: T, _: T) -> T {
         match self.0 {
             0 => T::zero(),
+            // `n - 1` would overflow: the exponent is exact as a float.
+            i32::MIN => {
+                T::from_f64(f64::from(i32::MIN)) * x.powf(T::from_f64(f64::from(i32::MIN) - 1.0))
+            }
             n => T::from_f64(f64::from(n)) * x.powi(n - 1),
         }
     }

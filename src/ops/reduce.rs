@@ -4,12 +4,11 @@
 //! |---|---|---|
 //! | `x.sum()` | `y = sum_i x_i` | `dx_i += dy` |
 //! | `x.mean()` | `y = sum_i x_i / n` | `dx_i += dy / n` |
-//! | `x.norm()` | `y = sqrt(sum_i x_i^2)` | `dx_i += dy x_i / y` (0 when `y = 0`) |
+//! | `x.norm()` | `y = sqrt(sum_i x_i^2)` (scaled, never overflows) | `dx_i += dy x_i / y` (0 when `y = 0`) |
 //! | `m.row_sums()` | `y_r = sum_c M_rc` | `dM_rc += dy_r` |
 //! | `m.col_sums()` | `y_c = sum_r M_rc` | `dM_rc += dy_c` |
 
 use crate::Dim;
-use num_traits::Float;
 
 use crate::expr::{Ex, Expr};
 use crate::ops::{unary, Unary, UnaryOp};
@@ -63,6 +62,10 @@ impl<X: Tensor> UnaryOp<X> for Mean {
 
 /// Euclidean (Frobenius) norm; its gradient at the zero vector is taken as zero.
 ///
+/// Computed without overflow or underflow: when the plain sum of squares would leave the range
+/// of the float type (elements near `1e200` or `1e-200` in `f64`), the elements are first
+/// scaled by the largest magnitude, so the norm and its gradient are exact there too.
+///
 /// ```
 /// use backprop::prelude::*;
 /// let v = Vector::<f64, U2>::from([3.0, 4.0]);
@@ -77,7 +80,7 @@ impl<X: Tensor> UnaryOp<X> for Norm {
     type Out = X::Elem;
     #[inline(always)]
     fn forward(&self, x: &X) -> X::Elem {
-        kernels::dot(x.as_slice(), x.as_slice()).sqrt()
+        norm(x.as_slice())
     }
     #[inline(always)]
     fn backward(&self, x: &X, y: &X::Elem, dy: &X::Elem, gx: &mut X) {
@@ -85,6 +88,26 @@ impl<X: Tensor> UnaryOp<X> for Norm {
             kernels::axpy(gx.as_mut_slice(), *dy / *y, x.as_slice());
         }
     }
+}
+
+/// `sqrt(sum x_i^2)`, scaled by `max |x_i|` when the plain sum of squares is out of range.
+fn norm<T: Scalar>(x: &[T]) -> T {
+    let sq = kernels::dot(x, x);
+    // Above sqrt(min positive), no square that underflowed can matter; below max, none
+    // overflowed.
+    if sq.is_finite() && sq >= T::min_positive_value().sqrt() {
+        return sq.sqrt();
+    }
+    if sq.is_nan() {
+        return sq;
+    }
+    let scale = x.iter().fold(T::zero(), |m, v| m.max(v.abs()));
+    if scale == T::zero() || scale.is_infinite() {
+        return scale;
+    }
+    // Divide (not multiply by 1 / scale, which overflows for a subnormal scale).
+    let scaled: T = x.iter().map(|&v| (v / scale) * (v / scale)).sum();
+    scale * scaled.sqrt()
 }
 
 /// Sums of each row: an `R x C` matrix gives a vector of `R`.

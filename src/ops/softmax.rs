@@ -6,6 +6,11 @@
 //! | `x.softmax()` | `y_i = e^(x_i - m) / sum_j e^(x_j - m)` | `dx = y * (dy - (dy . y))` |
 //! | `x.log_softmax()` | `y_i = x_i - lse(x)` | `dx = dy - softmax(x) sum_j dy_j` |
 //! | `x.logsumexp()` | `y = m + ln sum_j e^(x_j - m)` | `dx = dy softmax(x)` |
+//!
+//! Infinities and NaN have defined results: `-inf` entries get probability 0 (the masking
+//! trick), `+inf` entries share all of it (softmax is uniform over them and `lse = +inf`), a
+//! vector of only `-inf` has a uniform softmax and `lse = -inf`, and any NaN makes every result
+//! NaN.
 
 use crate::expr::{Ex, Expr};
 use crate::ops::{unary, Unary, UnaryOp};
@@ -23,11 +28,32 @@ use crate::{kernels, Scalar, Tensor};
 /// assert_eq!((m, s), (1000.0, 2.0));
 /// ```
 pub fn shifted_sum<T: Scalar>(x: &[T]) -> (T, T) {
-    let m = x.iter().copied().fold(T::neg_infinity(), T::max);
-    if !m.is_finite() {
-        return (m, T::one());
+    if x.iter().any(|v| v.is_nan()) {
+        // `max` would skip a NaN and give a finite result: propagate it instead.
+        return (T::nan(), T::nan());
     }
-    (m, x.iter().map(|&v| (v - m).exp()).sum())
+    let m = x.iter().copied().fold(T::neg_infinity(), T::max);
+    (m, x.iter().map(|&v| shifted_exp(v, m)).sum())
+}
+
+/// `e^(v - m)`, with `v == m` giving 1 even when both are infinite (where `v - m` is NaN).
+#[inline(always)]
+pub(crate) fn shifted_exp<T: Scalar>(v: T, m: T) -> T {
+    if v == m {
+        T::one()
+    } else {
+        (v - m).exp()
+    }
+}
+
+/// `m - v` for `v <= m`, with `v == m` giving 0 even when both are infinite.
+#[inline(always)]
+pub(crate) fn gap<T: Scalar>(m: T, v: T) -> T {
+    if v == m {
+        T::zero()
+    } else {
+        m - v
+    }
 }
 
 /// `ln sum_i e^(x_i)`, computed as `m + ln sum_i e^(x_i - m)` with `m = max x`.
@@ -38,6 +64,10 @@ pub fn shifted_sum<T: Scalar>(x: &[T]) -> (T, T) {
 /// ```
 pub fn logsumexp<T: Scalar>(x: &[T]) -> T {
     let (m, s) = shifted_sum(x);
+    if m.is_infinite() {
+        // All -inf (the sum of nothing) or some +inf: the maximum is the answer.
+        return m;
+    }
     m + s.ln()
 }
 
@@ -52,7 +82,7 @@ pub fn softmax_acc<T: Scalar>(x: &[T], scale: T, out: &mut [T]) {
     let (m, s) = shifted_sum(x);
     let k = scale / s;
     for (o, &v) in out.iter_mut().zip(x) {
-        *o += k * (v - m).exp();
+        *o += k * shifted_exp(v, m);
     }
 }
 
@@ -100,7 +130,7 @@ impl<X: Tensor> UnaryOp<X> for LogSoftmax {
         let (m, s) = shifted_sum(x.as_slice());
         let ln_s = s.ln();
         let xs = x.as_slice();
-        X::from_flat_fn(|i| (xs[i] - m) - ln_s)
+        X::from_flat_fn(|i| -gap(m, xs[i]) - ln_s)
     }
     fn backward(&self, _: &X, y: &X, dy: &X, gx: &mut X) {
         let (y, dy) = (y.as_slice(), dy.as_slice());
