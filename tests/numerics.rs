@@ -147,9 +147,6 @@ fn powi_takes_every_i32_exponent() {
     assert_eq!((y, g), (1.0, f64::from(i32::MIN)));
     let (y, g) = value_and_grad(|x| x.powi(i32::MAX), &1.0_f64);
     assert_eq!((y, g), (1.0, f64::from(i32::MAX)));
-    assert_eq!(
-        grad(|x| x.powi(i32::MIN), &-1.0_f64),
-        f64::from(i32::MIN) * -1.0
-    );
+    assert_eq!(grad(|x| x.powi(i32::MIN), &-1.0_f64), -f64::from(i32::MIN));
     assert_grad!(|x| x.powi(-3), &0.7_f64);
 }
