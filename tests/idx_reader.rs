@@ -196,3 +196,88 @@ fn reads_the_real_mnist_files_when_present() {
         [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     );
 }
+
+/// A reader that counts the bytes taken from it.
+struct Counting<R> {
+    inner: R,
+    taken: std::rc::Rc<std::cell::Cell<usize>>,
+}
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.taken.set(self.taken.get() + n);
+        Ok(n)
+    }
+}
+
+/// An endless stream of one byte.
+struct Endless(u8);
+impl std::io::Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        buf.fill(self.0);
+        Ok(buf.len())
+    }
+}
+
+#[test]
+fn a_gzip_bomb_fails_on_its_magic_number_without_being_inflated() {
+    // 64 MiB of zeros, about 64 KiB gzipped: the whole stream used to be inflated (1 GiB took
+    // 1.9 s and 3 GB) before the magic number was looked at.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        e.write_all(&zeros).unwrap();
+    }
+    let bomb = e.finish().unwrap();
+    let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+    let reader = Counting {
+        inner: &bomb[..],
+        taken: taken.clone(),
+    };
+    let err = backprop::data::read_images_from(reader, "bomb.gz").unwrap_err();
+    assert!(
+        matches!(err, IdxError::BadMagic { found: Some(0), .. }),
+        "{err}"
+    );
+    assert!(
+        taken.get() < 64 * 1024,
+        "read {} of {} compressed bytes",
+        taken.get(),
+        bomb.len()
+    );
+}
+
+#[test]
+fn an_endless_input_is_an_error_not_an_exhausted_machine() {
+    // A label file announcing two labels, then bytes without end.
+    let header = idx(2049, &[2], &[]);
+    let reader = std::io::Read::chain(&header[..], Endless(1));
+    let err = backprop::data::read_labels_from(reader, "endless").unwrap_err();
+    assert!(
+        matches!(err, IdxError::TrailingData { expected: 10, .. }),
+        "{err}"
+    );
+    // Endless garbage from the first byte: the magic number is wrong.
+    let err = backprop::data::read_images_from(Endless(0xAB), "garbage").unwrap_err();
+    assert!(matches!(err, IdxError::BadMagic { .. }), "{err}");
+    // A header that announces 4 billion images, with none following: truncated, and no buffer
+    // of the announced size was made (this would need 3 TB).
+    let huge = idx(2051, &[u32::MAX, 28, 28], &[1, 2, 3]);
+    let err = backprop::data::parse_images(huge, "huge").unwrap_err();
+    assert!(
+        matches!(err, IdxError::Truncated { actual: 19, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn trailing_data_after_the_declared_bytes_is_rejected() {
+    let d = dir("trailing");
+    let path = d.join("labels");
+    write(&path, &idx(2049, &[2], &[1, 2, 3]), true);
+    let err = read_labels(&path).unwrap_err();
+    assert!(matches!(err, IdxError::TrailingData { .. }), "{err}");
+    write(&path, &idx(2049, &[2], &[1, 2]), true);
+    assert_eq!(read_labels(&path).unwrap(), vec![1, 2]);
+    std::fs::remove_dir_all(d).ok();
+}

@@ -1,8 +1,14 @@
 //! The IDX format of MNIST and Fashion-MNIST: a big-endian header (magic number, then one `u32`
 //! per dimension), then unsigned bytes. Files may be gzipped (detected by their first bytes).
+//!
+//! Readers are streaming and bounded: the header is read and checked first, then exactly the
+//! bytes it declares, and one byte more must not exist. A file with a wrong magic number fails
+//! after 4 bytes however large it is (a gzip stream inflating to gigabytes included), memory
+//! never exceeds what the header declares, and an endless input is an error, not an exhausted
+//! machine.
 
 use std::fmt;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// What went wrong reading an IDX file or a data set folder.
@@ -13,6 +19,7 @@ use std::path::{Path, PathBuf};
 /// assert!(err.to_string().starts_with("cannot read no/such/file"));
 /// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum IdxError {
     /// The file could not be opened or decompressed.
     Io {
@@ -45,6 +52,13 @@ pub enum IdxError {
         expected: usize,
         /// Bytes present.
         actual: usize,
+    },
+    /// The file goes on after the bytes its header announces.
+    TrailingData {
+        /// The file.
+        path: PathBuf,
+        /// Bytes the header announces (header included).
+        expected: usize,
     },
     /// Image and label files disagree on the number of samples.
     CountMismatch {
@@ -100,6 +114,11 @@ impl fmt::Display for IdxError {
             } => write!(
                 f,
                 "{}: truncated: the header announces {expected} bytes, the file has {actual}",
+                path.display()
+            ),
+            IdxError::TrailingData { path, expected } => write!(
+                f,
+                "{}: the header announces {expected} bytes, but the file goes on after them",
                 path.display()
             ),
             IdxError::CountMismatch { images, labels } => {
@@ -169,40 +188,63 @@ pub struct Mnist {
     pub test_labels: Vec<u8>,
 }
 
-/// Reads a file, gunzipping it when it starts with the gzip magic bytes.
-fn read_bytes(path: &Path) -> Result<Vec<u8>, IdxError> {
-    let raw = std::fs::read(path).map_err(|source| IdxError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    gunzip(raw, path)
+/// Opens a file for [`read_idx`].
+fn open(path: &Path) -> Result<BufReader<std::fs::File>, IdxError> {
+    std::fs::File::open(path)
+        .map(BufReader::new)
+        .map_err(|source| IdxError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
-/// The bytes, gunzipped when they start with the gzip magic bytes.
-fn gunzip(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, IdxError> {
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|source| IdxError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        Ok(out)
+/// The header and the data of an IDX stream, gunzipped when it starts with the gzip magic bytes:
+/// the header is read and checked (`check` sees the dimensions) before any data is, then exactly
+/// `size(dims)` data bytes are read, and the stream must end there.
+fn read_idx<R: BufRead>(
+    mut input: R,
+    path: &Path,
+    magic: u32,
+    dims: usize,
+    check: impl FnOnce(&[usize]) -> Result<usize, IdxError>,
+) -> Result<(Vec<usize>, Vec<u8>), IdxError> {
+    let io = |source| IdxError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let gzipped = input.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+    if gzipped {
+        read_idx_raw(
+            flate2::bufread::GzDecoder::new(input),
+            path,
+            magic,
+            dims,
+            check,
+        )
     } else {
-        Ok(raw)
+        read_idx_raw(input, path, magic, dims, check)
     }
 }
 
-fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    bytes
-        .get(at..at + 4)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-/// Checks the magic number and returns the header's dimensions.
-fn header(path: &Path, bytes: &[u8], magic: u32, dims: usize) -> Result<Vec<usize>, IdxError> {
-    let found = be_u32(bytes, 0);
+/// [`read_idx`] on a stream already decompressed.
+fn read_idx_raw<R: Read>(
+    mut input: R,
+    path: &Path,
+    magic: u32,
+    dims: usize,
+    check: impl FnOnce(&[usize]) -> Result<usize, IdxError>,
+) -> Result<(Vec<usize>, Vec<u8>), IdxError> {
+    let io = |source| IdxError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let header_len = 4 + 4 * dims;
+    let mut header = Vec::with_capacity(header_len);
+    (&mut input)
+        .take(header_len as u64)
+        .read_to_end(&mut header)
+        .map_err(io)?;
+    let found = be_u32(&header, 0);
     if found != Some(magic) {
         return Err(IdxError::BadMagic {
             path: path.to_path_buf(),
@@ -210,29 +252,52 @@ fn header(path: &Path, bytes: &[u8], magic: u32, dims: usize) -> Result<Vec<usiz
             found,
         });
     }
-    (0..dims)
-        .map(|d| {
-            be_u32(bytes, 4 + 4 * d)
-                .map(|v| v as usize)
-                .ok_or(IdxError::Truncated {
-                    path: path.to_path_buf(),
-                    expected: 4 + 4 * dims,
-                    actual: bytes.len(),
-                })
-        })
-        .collect()
-}
-
-fn check_len(path: &Path, bytes: &[u8], expected: usize) -> Result<(), IdxError> {
-    if bytes.len() < expected {
-        Err(IdxError::Truncated {
+    if header.len() < header_len {
+        return Err(IdxError::Truncated {
+            path: path.to_path_buf(),
+            expected: header_len,
+            actual: header.len(),
+        });
+    }
+    let sizes: Vec<usize> = (0..dims)
+        .map(|d| be_u32(&header, 4 + 4 * d).map_or(0, |v| v as usize))
+        .collect();
+    let data_len = check(&sizes)?;
+    let expected = header_len.saturating_add(data_len);
+    // Grows with what actually arrives (never a buffer of a size the header merely claims).
+    let mut data = Vec::with_capacity(data_len.min(1 << 20));
+    (&mut input)
+        .take(data_len as u64)
+        .read_to_end(&mut data)
+        .map_err(io)?;
+    if data.len() < data_len {
+        return Err(IdxError::Truncated {
             path: path.to_path_buf(),
             expected,
-            actual: bytes.len(),
-        })
-    } else {
-        Ok(())
+            actual: header_len + data.len(),
+        });
     }
+    let mut one = [0u8; 1];
+    let more = loop {
+        match input.read(&mut one) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        }
+    };
+    if more > 0 {
+        return Err(IdxError::TrailingData {
+            path: path.to_path_buf(),
+            expected,
+        });
+    }
+    Ok((sizes, data))
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    bytes
+        .get(at..at + 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Reads an image file (magic 2051; 28 x 28 images).
@@ -244,7 +309,21 @@ fn check_len(path: &Path, bytes: &[u8], expected: usize) -> Result<(), IdxError>
 /// ```
 pub fn read_images(path: impl AsRef<Path>) -> Result<Images, IdxError> {
     let path = path.as_ref();
-    images_from(read_bytes(path)?, path)
+    images_from(open(path)?, path)
+}
+
+/// Reads an image file from any reader (gzipped or raw), streaming: the header is checked
+/// first, then exactly the bytes it declares are read; `name` only names the source in errors.
+///
+/// ```
+/// // A header announcing 28 x 28 images, and no image: an empty set.
+/// let bytes: &[u8] = &[0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28];
+/// let images = backprop::data::read_images_from(bytes, "bytes")?;
+/// assert_eq!(images.count, 0);
+/// # Ok::<(), backprop::data::IdxError>(())
+/// ```
+pub fn read_images_from(reader: impl Read, name: impl AsRef<Path>) -> Result<Images, IdxError> {
+    images_from(BufReader::new(reader), name.as_ref())
 }
 
 /// Parses the bytes of an image file (gzipped or raw); `name` only names the source in errors.
@@ -255,25 +334,24 @@ pub fn read_images(path: impl AsRef<Path>) -> Result<Images, IdxError> {
 /// ```
 pub fn parse_images(bytes: Vec<u8>, name: impl AsRef<Path>) -> Result<Images, IdxError> {
     let path = name.as_ref();
-    images_from(gunzip(bytes, path)?, path)
+    images_from(&bytes[..], path)
 }
 
-fn images_from(bytes: Vec<u8>, path: &Path) -> Result<Images, IdxError> {
-    let dims = header(path, &bytes, 2051, 3)?;
-    let (count, rows, cols) = (dims[0], dims[1], dims[2]);
-    if (rows, cols) != (28, 28) {
-        return Err(IdxError::BadDimensions {
-            path: path.to_path_buf(),
-            found: (rows as u32, cols as u32),
-        });
-    }
-    let n = count.saturating_mul(rows * cols);
-    check_len(path, &bytes, 16usize.saturating_add(n))?;
+fn images_from(input: impl BufRead, path: &Path) -> Result<Images, IdxError> {
+    let (dims, pixels) = read_idx(input, path, 2051, 3, |d| {
+        if (d[1], d[2]) != (28, 28) {
+            return Err(IdxError::BadDimensions {
+                path: path.to_path_buf(),
+                found: (d[1] as u32, d[2] as u32),
+            });
+        }
+        Ok(d[0].saturating_mul(28 * 28))
+    })?;
     Ok(Images {
-        count,
-        rows,
-        cols,
-        pixels: bytes[16..16 + n].to_vec(),
+        count: dims[0],
+        rows: dims[1],
+        cols: dims[2],
+        pixels,
     })
 }
 
@@ -286,7 +364,18 @@ fn images_from(bytes: Vec<u8>, path: &Path) -> Result<Images, IdxError> {
 /// ```
 pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<u8>, IdxError> {
     let path = path.as_ref();
-    labels_from(read_bytes(path)?, path)
+    labels_from(open(path)?, path)
+}
+
+/// Reads a label file from any reader (gzipped or raw), streaming, like [`read_images_from`].
+///
+/// ```
+/// let bytes: &[u8] = &[0, 0, 8, 1, 0, 0, 0, 2, 7, 3, 9];
+/// let err = backprop::data::read_labels_from(bytes, "bytes").unwrap_err();
+/// assert!(err.to_string().contains("goes on after them"));
+/// ```
+pub fn read_labels_from(reader: impl Read, name: impl AsRef<Path>) -> Result<Vec<u8>, IdxError> {
+    labels_from(BufReader::new(reader), name.as_ref())
 }
 
 /// Parses the bytes of a label file (gzipped or raw); `name` only names the source in errors.
@@ -297,13 +386,11 @@ pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<u8>, IdxError> {
 /// ```
 pub fn parse_labels(bytes: Vec<u8>, name: impl AsRef<Path>) -> Result<Vec<u8>, IdxError> {
     let path = name.as_ref();
-    labels_from(gunzip(bytes, path)?, path)
+    labels_from(&bytes[..], path)
 }
 
-fn labels_from(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>, IdxError> {
-    let count = header(path, &bytes, 2049, 1)?[0];
-    check_len(path, &bytes, 8usize.saturating_add(count))?;
-    let labels = bytes[8..8 + count].to_vec();
+fn labels_from(input: impl BufRead, path: &Path) -> Result<Vec<u8>, IdxError> {
+    let (_, labels) = read_idx(input, path, 2049, 1, |d| Ok(d[0]))?;
     if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &l)| l > 9) {
         return Err(IdxError::LabelOutOfRange {
             path: path.to_path_buf(),

@@ -4,5 +4,6 @@
 mod idx;
 
 pub use idx::{
-    load_mnist, parse_images, parse_labels, read_images, read_labels, IdxError, Images, Mnist,
+    load_mnist, parse_images, parse_labels, read_images, read_images_from, read_labels,
+    read_labels_from, IdxError, Images, Mnist,
 };
