@@ -60,11 +60,11 @@ fn main() {
     let v: V3 = Vector::from([0.5, -2.0, 1.5]);
 
     // 1. An elementwise function with its derivative: f(x), df(x, y).
-    let cube = |v: Ex<Var<V3, Root<Z>>>| v.map(|x| x * x * x, |x, _| 3.0 * x * x).sum();
+    let cube = |v: Placeholders<V3>| v.map(|x| x * x * x, |x, _| 3.0 * x * x).sum();
     show("map", check_grad(cube, &v, 1e-6), "");
 
     // 2. A one-operand op whose backward closure is part of the computation's type.
-    let soft = |v: Ex<Var<V3, Root<Z>>>| op(v, softsign).dot(v);
+    let soft = |v: Placeholders<V3>| op(v, softsign).dot(v);
     show("op", check_grad(soft, &v, 1e-6), "");
 
     // 3. A two-operand op.
@@ -100,6 +100,6 @@ fn main() {
     let to_vector = |d: &(f64, f64)| Vector::from([d.0, d.1]);
     let w = Vector::<f64, U2>::from([3.0, 4.0]);
     let iso =
-        |w: Ex<Var<Vector<f64, U2>, Root<Z>>>| w.iso(to_pair, to_vector).then(|(a, b)| a * b.exp());
+        |w: Placeholders<Vector<f64, U2>>| w.iso(to_pair, to_vector).then(|(a, b)| a * b.exp());
     show("iso", check_grad(iso, &w, 1e-6), "");
 }

@@ -194,7 +194,7 @@ pub use tensor::{Matrix, ShapeError, Tensor, Vector, INLINE_LEN};
 /// ```
 pub mod prelude {
     pub use crate::dims::*;
-    pub use crate::expr::{Root, Var, Z};
+    pub use crate::entry::Placeholders;
     pub use crate::{
         check_grad, constant, cross_entropy, eval, grad, jacobian, op, op2, op3,
         softmax_cross_entropy, softmax_cross_entropy_rows, squared_error, tuple, value_and_grad,

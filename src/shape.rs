@@ -27,6 +27,7 @@ pub struct Unmatched<D>(PhantomData<D>);
 /// The body of every kind-rule impl.
 macro_rules! checked {
     () => {
+        crate::expr::seal!();
         type Checked<Node> = Node;
         #[inline(always)]
         fn check<Node>(node: Node) -> Node {
@@ -39,9 +40,17 @@ macro_rules! dim_rule {
     ($(#[$doc:meta])* $name:ident, $msg:literal, $label:literal) => {
         $(#[$doc])*
         #[diagnostic::on_unimplemented(message = $msg, label = $label)]
-        pub trait $name<D> {}
-        impl<X: Dim> $name<X> for X {}
-        impl<X: Dim> $name<Unmatched<X>> for X {}
+        pub trait $name<D> {
+            /// Seals the rule: shape rules are this crate's.
+            #[doc(hidden)]
+            const SEALED: crate::expr::sealed::Token;
+        }
+        impl<X: Dim> $name<X> for X {
+            crate::expr::seal!();
+        }
+        impl<X: Dim> $name<Unmatched<X>> for X {
+            crate::expr::seal!();
+        }
     };
 }
 
@@ -190,6 +199,9 @@ dim_rule!(
     label = "`matvec` needs an R x C matrix and a vector of C elements"
 )]
 pub trait MatVecShape<V> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -212,6 +224,9 @@ impl<T: Scalar, R: Dim, C: MatVecLen<C2>, C2: Dim> MatVecShape<Vector<T, C2>> fo
     label = "`matmul` needs an R x K matrix and a K x C matrix"
 )]
 pub trait MatMulShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -236,6 +251,9 @@ impl<T: Scalar, R: Dim, K: MatMulInner<K2>, K2: Dim, C: Dim> MatMulShape<Matrix<
     label = "`matmul_t` needs an R x K matrix and a C x K matrix"
 )]
 pub trait MatMulTShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -261,6 +279,9 @@ impl<T: Scalar, R: Dim, K: MatMulTInner<K2>, K2: Dim, C: Dim> MatMulTShape<Matri
     label = "elementwise operands must have the same shape, or one must be a scalar"
 )]
 pub trait ElementwiseShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -303,6 +324,9 @@ impl<T: Scalar, R: SameRows<R2>, C: SameCols<C2>, R2: Dim, C2: Dim>
     label = "`dot` needs two vectors of the same length"
 )]
 pub trait DotShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -325,6 +349,9 @@ impl<T: Scalar, N: DotLen<M>, M: Dim> DotShape<Vector<T, M>> for Vector<T, N> {
     label = "`add_row` needs an R x C matrix and a vector of C elements"
 )]
 pub trait AddRowShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -347,6 +374,9 @@ impl<T: Scalar, R: Dim, C: AddRowLen<C2>, C2: Dim> AddRowShape<Vector<T, C2>> fo
     label = "`trace` needs an N x N matrix"
 )]
 pub trait TraceShape {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -369,6 +399,9 @@ impl<T: Scalar, R: Square<C>, C: Dim> TraceShape for Matrix<T, R, C> {
     label = "`stack_rows` needs two matrices with the same number of columns"
 )]
 pub trait StackRowsShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -393,6 +426,9 @@ impl<T: Scalar, R: Dim, C: StackCols<C2>, R2: Dim, C2: Dim> StackRowsShape<Matri
     label = "the prediction and the target must have the same shape"
 )]
 pub trait LossShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -423,6 +459,9 @@ impl<T: Scalar, R: SameRows<R2>, C: SameCols<C2>, R2: Dim, C2: Dim> LossShape<Ma
     label = "logits and target must be vectors of the same length"
 )]
 pub trait VectorLossShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -445,6 +484,9 @@ impl<T: Scalar, N: LossLen<M>, M: Dim> VectorLossShape<Vector<T, M>> for Vector<
     label = "`outer` needs two vectors"
 )]
 pub trait OuterShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -467,6 +509,9 @@ impl<T: Scalar, N: Dim, M: Dim> OuterShape<Vector<T, M>> for Vector<T, N> {
     label = "`concat` needs two vectors (use `stack_rows` for matrices)"
 )]
 pub trait ConcatShape<B> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -489,6 +534,9 @@ impl<T: Scalar, N: Dim, M: Dim> ConcatShape<Vector<T, M>> for Vector<T, N> {
     label = "softmax, log_softmax and logsumexp work on vectors"
 )]
 pub trait VectorShape {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -511,6 +559,9 @@ impl<T: Scalar, N: Dim> VectorShape for Vector<T, N> {
     label = "transpose, row_sums and col_sums work on matrices"
 )]
 pub trait MatrixShape {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The node type when the rule holds: `N` itself. Methods return it, so that when the
     /// rule fails the result has no type and no second error follows from it.
     type Checked<N>;
@@ -564,12 +615,19 @@ second_impls!(
     message = "`dense` takes an R x C weight matrix, a bias of R and an input of C, not `{Self}`, `{B}` and `{H}`",
     label = "the weights, the bias and the input of a dense layer must fit"
 )]
-pub trait DenseShape<B, H> {}
+pub trait DenseShape<B, H> {
+    /// Seals the rule: shape rules are this crate's.
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
+}
 impl<T: Scalar, R: DenseBias<R2>, C: DenseInput<C2>, R2: Dim, C2: Dim>
     DenseShape<Vector<T, R2>, Vector<T, C2>> for Matrix<T, R, C>
 {
+    crate::expr::seal!();
 }
-impl<T: Scalar, R: Dim, C: Dim, X> DenseShape<Unmatched<X>, X> for Matrix<T, R, C> {}
+impl<T: Scalar, R: Dim, C: Dim, X> DenseShape<Unmatched<X>, X> for Matrix<T, R, C> {
+    crate::expr::seal!();
+}
 
 dim_rule!(
     /// `dense`: the bias has as many elements as the weight matrix has rows.

@@ -44,7 +44,7 @@ fn a_bound_subexpression_is_computed_once_and_its_gradients_summed() {
 #[test]
 fn nested_bindings_and_tuples() {
     let x = (0.7_f64, -1.3_f64, vector::<U3>(1, -1.0, 1.0));
-    let f = |(a, b, v): <(f64, f64, Vector<f64, U3>) as backprop::expr::Input>::Ph<Root<Z>>| {
+    let f = |(a, b, v): Placeholders<(f64, f64, Vector<f64, U3>)>| {
         (a * b, v.tanh(), b)
             .then(|(p, t, b)| (t.dot(t) * p, b.exp(), p).then(|(q, e, p)| q * q + e * q + p * e))
     };
@@ -81,7 +81,7 @@ fn vector_jacobian_products_match_finite_differences() {
     let m = vector::<U3>(3, -2.0, 2.0);
     let dy = vector::<U2>(4, -1.0, 1.0);
     let w = common::matrix::<U2, U3>(5, -1.0, 1.0);
-    let f = |x: Ex<Var<Vector<f64, U3>, Root<Z>>>| constant(&w).matvec(x.sin() * x).exp();
+    let f = |x: Placeholders<Vector<f64, U3>>| constant(&w).matvec(x.sin() * x).exp();
     let (y, g) = vjp(f, &m, dy.clone()).expect("dy has the result's shape");
     assert_eq!(y, eval(f, &m));
     // J^T dy is the gradient of dy . f(x).
@@ -222,7 +222,7 @@ fn op2_and_iso_against_finite_differences() {
 fn full_jacobians_match_finite_differences() {
     let x = vector::<U3>(30, -1.0, 1.0);
     let w = common::matrix::<U2, U3>(31, -1.0, 1.0);
-    let f = |x: Ex<Var<Vector<f64, U3>, Root<Z>>>| constant(&w).matvec(x.sin()) * x.sum();
+    let f = |x: Placeholders<Vector<f64, U3>>| constant(&w).matvec(x.sin()) * x.sum();
     let j = jacobian(f, &x);
     assert_eq!(j.len(), 2);
     for (i, row) in j.iter().enumerate() {

@@ -120,7 +120,7 @@ fn records_with_options_and_maps() {
     };
     let x = Vector::<f64, U2>::from([1.0, 2.0]);
     let (one, zero, bias) = (1.0, 0.0, "bias".to_string());
-    let loss = |m: <Model as backprop::expr::Input>::Ph<Root<Z>>| {
+    let loss = |m: Placeholders<Model>| {
         (m.w.dot(constant(&x)) * m.scale.unwrap_or(&one) + m.named.lookup_or(&bias, &zero)).tanh()
     };
     assert_grad!(loss, &model);

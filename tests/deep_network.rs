@@ -34,7 +34,7 @@ fn check_depth(n: usize) {
     let xs = [0.5, -0.3, 0.8, 0.1, -0.9, 0.4, 0.0, 0.7];
     let x = Vector::<f64, U8>::from(xs);
     let t = Vector::<f64, U8>::filled(0.1);
-    let loss = |ls: Ex<Var<Vec<Layer>, Root<Z>>>| {
+    let loss = |ls: Placeholders<Vec<Layer>>| {
         let out = ls.fold(constant(&x), |(h, (w, b))| h.dense(w, b, Tanh));
         squared_error(out, constant(&t))
     };

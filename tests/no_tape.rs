@@ -39,7 +39,7 @@ fn allocations_in(f: impl FnOnce()) -> usize {
 /// The size of the expression a closure builds (its tree of nodes).
 fn tree_size<In: Input, F, N>(f: F) -> usize
 where
-    F: FnOnce(<In as Input>::Ph<Root<Z>>) -> Ex<N>,
+    F: FnOnce(Placeholders<In>) -> Ex<N>,
 {
     std::mem::size_of_val(&f(In::placeholder()))
 }
@@ -65,8 +65,8 @@ fn small_net() -> Net {
     )
 }
 
-assert_impl_all!(Var<f64, Root<Z>>: Copy, Send, Sync);
-assert_eq_size!(Var<Matrix<f64, U300, U784>, Root<Z>>, ());
+assert_impl_all!(Placeholders<f64>: Copy, Send, Sync);
+assert_eq_size!(Placeholders<Matrix<f64, U300, U784>>, ());
 
 #[test]
 fn expressions_over_placeholders_are_zero_sized() {

@@ -9,7 +9,7 @@ use common::{close, vector};
 /// against central differences, at every point.
 fn check_unary<F, N>(name: &str, f: F, closed: impl Fn(f64) -> f64, points: &[f64])
 where
-    F: Fn(Ex<Var<f64, Root<Z>>>) -> Ex<N>,
+    F: Fn(Placeholders<f64>) -> Ex<N>,
     N: backprop::expr::Diff<f64, Out = f64>,
 {
     for &x in points {
@@ -88,10 +88,10 @@ fn edges_of_nonsmooth_functions() {
 
 #[test]
 fn user_elementwise_map() {
-    let cube = |x: Ex<Var<f64, Root<Z>>>| x.map(|v| v * v * v, |v, _| 3.0 * v * v);
+    let cube = |x: Placeholders<f64>| x.map(|v| v * v * v, |v, _| 3.0 * v * v);
     check_unary("map cube", cube, |x| x * x * x, &[-2.0, 0.5, 3.0]);
     // The derivative may use the output: d/dx e^x = y.
-    let e = |x: Ex<Var<f64, Root<Z>>>| x.map(f64::exp, |_, y| y);
+    let e = |x: Placeholders<f64>| x.map(f64::exp, |_, y| y);
     check_unary("map exp", e, f64::exp, &[-3.0, 0.0, 2.0]);
     // On a vector, elementwise.
     let v = vector::<U5>(1, -2.0, 2.0);

@@ -86,9 +86,7 @@ fn the_issue_example() {
 fn tuple_structs_and_scalars_in_records() {
     let a = Affine(matrix(7, -1.0, 1.0), vector(8, -1.0, 1.0), 0.7);
     let v = vector::<U2>(9, -1.0, 1.0);
-    let f = |a: <Affine as backprop::expr::Input>::Ph<Root<Z>>| {
-        (a.0.matvec(constant(&v)) + a.1).tanh().sum() * a.2
-    };
+    let f = |a: Placeholders<Affine>| (a.0.matvec(constant(&v)) + a.1).tanh().sum() * a.2;
     let (y, g) = value_and_grad(f, &a);
     let z = [0, 1].map(|r| (a.0[(r, 0)] * v[0] + a.0[(r, 1)] * v[1] + a.1[r]).tanh());
     assert!(close(y, (z[0] + z[1]) * 0.7, 1e-14));

@@ -127,7 +127,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     // TupleField<Ui>: paths into each field
     let field_impls = access.iter().zip(&tys).zip(&idx_tys).map(|((a, ty), ix)| {
         quote! {
-            impl #impl_g ::backprop::expr::TupleField<::backprop::dims::#ix> for #name #ty_g #where_g {
+            impl #impl_g ::backprop::expr::internal::TupleField<::backprop::dims::#ix> for #name #ty_g #where_g {
                 type Item = #ty;
                 #[inline(always)]
                 fn field(&self) -> &#ty { &self.#a }
@@ -142,9 +142,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let mut ph_generics = input.generics.clone();
     ph_generics
         .params
-        .push(syn::parse_quote!(__P: ::backprop::expr::Path));
+        .push(syn::parse_quote!(__P: ::backprop::expr::internal::Path));
     let (ph_impl_g, ph_ty_g, _) = ph_generics.split_for_impl();
-    let ph_ty = |ty: &syn::Type, ix: &Ident| quote!(<#ty as ::backprop::expr::Input>::Ph<::backprop::expr::Field<::backprop::dims::#ix, __P>>);
+    let ph_ty = |ty: &syn::Type, ix: &Ident| quote!(<#ty as ::backprop::expr::Input>::Ph<::backprop::expr::internal::Field<::backprop::dims::#ix, __P>>);
     let ph_field_tys: Vec<_> = tys
         .iter()
         .zip(&idx_tys)
@@ -187,12 +187,12 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     };
     let make = if named {
         let vals = tys.iter().zip(&idx_tys).map(|(t, ix)| {
-            quote!(<#t as ::backprop::expr::Input>::placeholder::<::backprop::expr::Field<::backprop::dims::#ix, __P>>())
+            quote!(<#t as ::backprop::expr::Input>::placeholder::<::backprop::expr::internal::Field<::backprop::dims::#ix, __P>>())
         });
         quote!(#ph_name { #(#access: #vals,)* __marker: ::core::marker::PhantomData })
     } else {
         let vals = tys.iter().zip(&idx_tys).map(|(t, ix)| {
-            quote!(<#t as ::backprop::expr::Input>::placeholder::<::backprop::expr::Field<::backprop::dims::#ix, __P>>())
+            quote!(<#t as ::backprop::expr::Input>::placeholder::<::backprop::expr::internal::Field<::backprop::dims::#ix, __P>>())
         });
         quote!(#ph_name ( #(#vals,)* ::core::marker::PhantomData ))
     };
@@ -203,8 +203,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         impl #ph_impl_g #ph_name #ph_ty_g where #preds #input_bounds {
             #[doc = #whole_doc]
             #[inline(always)]
-            #vis fn whole(self) -> ::backprop::Ex<::backprop::expr::Var<#name #ty_g, __P>> {
-                ::backprop::Ex(::backprop::expr::Var::new())
+            #vis fn whole(self) -> ::backprop::Ex<::backprop::expr::Placeholder<#name #ty_g, __P>> {
+                ::backprop::Ex(::backprop::expr::Placeholder::new())
             }
         }
         impl #ph_impl_g ::core::clone::Clone for #ph_name #ph_ty_g where #preds #input_bounds {
@@ -214,9 +214,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         impl #impl_g ::backprop::expr::Input for #name #ty_g
         where #preds Self: ::backprop::Backprop + 'static, #input_bounds
         {
-            type Ph<__P: ::backprop::expr::Path> = #ph_name #ph_ty_g;
+            type Ph<__P: ::backprop::expr::internal::Path> = #ph_name #ph_ty_g;
             #[inline(always)]
-            fn placeholder<__P: ::backprop::expr::Path>() -> Self::Ph<__P> { #make }
+            fn placeholder<__P: ::backprop::expr::internal::Path>() -> Self::Ph<__P> { #make }
         }
     };
     Ok(quote! {

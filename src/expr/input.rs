@@ -1,7 +1,7 @@
 //! Placeholders: zero-sized lens paths into the input, created for the user's closure.
 //!
 //! For an input `(f64, Vector<f64, U3>)` the closure receives
-//! `(Ex<Var<f64, Field<U0, Root<Z>>>>, Ex<Var<Vector<f64, U3>, Field<U1, Root<Z>>>>)`, so
+//! `(Ex<Placeholder<f64, Field<U0, Root<Z>>>>, Ex<Placeholder<Vector<f64, U3>, Field<U1, Root<Z>>>>)`, so
 //! `|(s, v)| ...` is an ordinary pattern. Each placeholder knows its value type before the
 //! input type is known, so shape errors point at the method call that breaks them.
 
@@ -19,12 +19,15 @@ use crate::{Backprop, Matrix, Scalar, Vector};
 /// A path from an input to one value inside it: [`Root`] or a [`Field`] of a path.
 ///
 /// ```
-/// use backprop::expr::{Path, Root, Field, Z};
+/// use backprop::expr::internal::{Path, Root, Field, Z};
 /// use backprop::prelude::*;
-/// fn depth<P: Path>() -> usize { <P::Depth as backprop::expr::Depth>::N }
+/// fn depth<P: Path>() -> usize { <P::Depth as backprop::expr::internal::Depth>::N }
 /// assert_eq!(depth::<Field<U1, Root<Z>>>(), 0);
 /// ```
 pub trait Path: Copy + 'static {
+    /// Seals the trait (the scope check depends on it).
+    #[doc(hidden)]
+    const SEALED: super::sealed::Token;
     /// The scope depth of the closure that owns the root.
     type Depth: Depth;
 }
@@ -32,12 +35,15 @@ pub trait Path: Copy + 'static {
 /// A path that finds its target inside an input of type `In`.
 ///
 /// ```
-/// use backprop::expr::{Locate, Root, Field, Z};
+/// use backprop::expr::internal::{Locate, Root, Field, Z};
 /// use backprop::prelude::*;
 /// let x = (1.0_f64, 2.0_f64);
 /// assert_eq!(*<Field<U1, Root<Z>> as Locate<(f64, f64)>>::get(&x), 2.0);
 /// ```
 pub trait Locate<In>: Path {
+    /// Seals the trait (the scope check depends on it).
+    #[doc(hidden)]
+    const SEALED: super::sealed::Token;
     /// The value the path leads to.
     type Target;
     /// Reads the target.
@@ -49,7 +55,7 @@ pub trait Locate<In>: Path {
 /// The whole input of the closure at scope depth `D`.
 ///
 /// ```
-/// use backprop::expr::{Locate, Root, Z};
+/// use backprop::expr::internal::{Locate, Root, Z};
 /// assert_eq!(*<Root<Z> as Locate<f64>>::get(&3.0), 3.0);
 /// ```
 #[derive(Debug, Default)]
@@ -58,7 +64,7 @@ pub struct Root<D>(PhantomData<D>);
 /// Field `I` (a typenum index) of the value at path `P`.
 ///
 /// ```
-/// use backprop::expr::{Locate, Root, Field, Z};
+/// use backprop::expr::internal::{Locate, Root, Field, Z};
 /// use backprop::prelude::*;
 /// let x = ((1.0_f64, 2.0_f64), 3.0_f64);
 /// assert_eq!(*<Field<U1, Field<U0, Root<Z>>> as Locate<_>>::get(&x), 2.0);
@@ -76,13 +82,15 @@ macro_rules! impl_marker_copy {
         impl<$($p),+> Copy for $t<$($p),+> {}
     )+};
 }
-impl_marker_copy!(Root<D>, Field<I, P>, Var<T, P>);
+impl_marker_copy!(Root<D>, Field<I, P>, Placeholder<T, P>);
 
 impl<D: Depth> Path for Root<D> {
+    super::seal!();
     type Depth = D;
 }
 
 impl<T> Locate<T> for Root<Z> {
+    super::seal!();
     type Target = T;
     #[inline(always)]
     fn get(x: &T) -> &T {
@@ -95,6 +103,7 @@ impl<T> Locate<T> for Root<Z> {
 }
 
 impl<T, D: Depth> Locate<Scoped<S<D>, T>> for Root<S<D>> {
+    super::seal!();
     type Target = T;
     #[inline(always)]
     fn get(x: &Scoped<S<D>, T>) -> &T {
@@ -107,6 +116,7 @@ impl<T, D: Depth> Locate<Scoped<S<D>, T>> for Root<S<D>> {
 }
 
 impl<I: 'static, P: Path> Path for Field<I, P> {
+    super::seal!();
     type Depth = P::Depth;
 }
 
@@ -114,6 +124,7 @@ impl<In, I: 'static, P: Locate<In>> Locate<In> for Field<I, P>
 where
     P::Target: TupleField<I>,
 {
+    super::seal!();
     type Target = <P::Target as TupleField<I>>::Item;
     #[inline(always)]
     fn get(x: &In) -> &Self::Target {
@@ -128,7 +139,7 @@ where
 /// Field access by a typenum index, for tuples up to 6.
 ///
 /// ```
-/// use backprop::expr::TupleField;
+/// use backprop::expr::internal::TupleField;
 /// use backprop::prelude::*;
 /// assert_eq!(*TupleField::<U2>::field(&(1, 2, 3)), 3);
 /// ```
@@ -166,38 +177,40 @@ tuple_fields!([A, B, C, D] U0 0 A, U1 1 B, U2 2 C, U3 3 D);
 tuple_fields!([A, B, C, D, E] U0 0 A, U1 1 B, U2 2 C, U3 3 D, U4 4 E);
 tuple_fields!([A, B, C, D, E, F] U0 0 A, U1 1 B, U2 2 C, U3 3 D, U4 4 E, U5 5 F);
 
-/// A placeholder: the value of type `T` found at path `P` in the input.
+/// A placeholder: the value of type `T` found at path `P` in the input. What an entry point's
+/// closure receives (name its type with [`Placeholders`](crate::entry::Placeholders)); it holds
+/// no data.
 ///
 /// ```
 /// use backprop::prelude::*;
-/// use backprop::expr::{Root, Z};
-/// let x = Ex(Var::<f64, Root<Z>>::new());
-/// assert_eq!(grad(|_| x * x, &3.0_f64), 6.0);
-/// assert_eq!(std::mem::size_of_val(&x), 0);
+/// let square = |x: Placeholders<f64>| x * x;
+/// assert_eq!(grad(square, &3.0_f64), 6.0);
+/// assert_eq!(std::mem::size_of::<Placeholders<f64>>(), 0);
 /// ```
 #[derive(Debug)]
-pub struct Var<T, P>(PhantomData<fn() -> (T, P)>);
+pub struct Placeholder<T, P>(PhantomData<fn() -> (T, P)>);
 
-impl<T, P> Var<T, P> {
+impl<T, P> Placeholder<T, P> {
     /// The placeholder (it holds no data).
     ///
     /// ```
     /// use backprop::prelude::*;
-    /// let x = Ex(Var::<f64, Root<Z>>::new());
+    /// use backprop::expr::Placeholder;
+    /// let x: Placeholders<f64> = Ex(Placeholder::new());
     /// assert_eq!(eval(|_| x + 1.0, &2.0_f64), 3.0);
     /// ```
     pub const fn new() -> Self {
-        Var(PhantomData)
+        Placeholder(PhantomData)
     }
 }
 
-impl<T, P> Default for Var<T, P> {
+impl<T, P> Default for Placeholder<T, P> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T: Backprop, P: Path> Expr for Var<T, P> {
+impl<T: Backprop, P: Path> Expr for Placeholder<T, P> {
     type Out = T;
     type Depth = P::Depth;
     crate::expr::seal!();
@@ -209,7 +222,7 @@ impl<T: Backprop, P: Path> Expr for Var<T, P> {
 /// read the wrong value), and when a closure written for one input type is given another.
 ///
 /// ```
-/// use backprop::expr::SameScope;
+/// use backprop::expr::internal::SameScope;
 /// fn ok<A: SameScope<B>, B>() {}
 /// ok::<f64, f64>();
 /// ```
@@ -218,12 +231,16 @@ impl<T: Backprop, P: Path> Expr for Var<T, P> {
     label = "a placeholder of an enclosing closure is used inside `.then` or `fold` (pass it through the binding, as in `(u, x).then(|(u, x)| ...)`), or the closure's input differs from the value passed"
 )]
 pub trait SameScope<T> {
+    /// Seals the trait (the scope check depends on it).
+    #[doc(hidden)]
+    const SEALED: super::sealed::Token;
     /// The value, as the placeholder's type (it is that type).
     fn this(&self) -> &T;
     /// The value, mutably.
     fn this_mut(&mut self) -> &mut T;
 }
 impl<T> SameScope<T> for T {
+    super::seal!();
     #[inline(always)]
     fn this(&self) -> &T {
         self
@@ -234,7 +251,7 @@ impl<T> SameScope<T> for T {
     }
 }
 
-impl<In, T: Backprop, P: Locate<In>> Diff<In> for Var<T, P>
+impl<In, T: Backprop, P: Locate<In>> Diff<In> for Placeholder<T, P>
 where
     P::Target: SameScope<T>,
 {
@@ -269,7 +286,7 @@ where
 ///
 /// ```
 /// use backprop::prelude::*;
-/// // The closure's argument is `<(f64, f64) as Input>::Ph<Root<Z>>`, a pair of placeholders.
+/// // The closure's argument is `Placeholders<(f64, f64)>`, a pair of placeholders.
 /// assert_eq!(grad(|(a, b)| a * b, &(2.0_f64, 5.0_f64)), (5.0, 2.0));
 /// ```
 pub trait Input: Backprop + 'static {
@@ -280,26 +297,26 @@ pub trait Input: Backprop + 'static {
 }
 
 impl<T: Scalar> Input for T {
-    type Ph<P: Path> = Ex<Var<T, P>>;
+    type Ph<P: Path> = Ex<Placeholder<T, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
-        Ex(Var::new())
+        Ex(Placeholder::new())
     }
 }
 
 impl<T: Scalar, N: Dim> Input for Vector<T, N> {
-    type Ph<P: Path> = Ex<Var<Self, P>>;
+    type Ph<P: Path> = Ex<Placeholder<Self, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
-        Ex(Var::new())
+        Ex(Placeholder::new())
     }
 }
 
 impl<T: Scalar, R: Dim, C: Dim> Input for Matrix<T, R, C> {
-    type Ph<P: Path> = Ex<Var<Self, P>>;
+    type Ph<P: Path> = Ex<Placeholder<Self, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
-        Ex(Var::new())
+        Ex(Placeholder::new())
     }
 }
 
@@ -324,29 +341,29 @@ impl_tuple_input!(A U0, B U1, C U2, D U3, E U4, F U5);
 /// An array is one placeholder for the whole array (fold over it with
 /// [`Ex::fold`](crate::Ex::fold)).
 impl<T: Backprop + 'static, const N: usize> Input for [T; N] {
-    type Ph<P: Path> = Ex<Var<Self, P>>;
+    type Ph<P: Path> = Ex<Placeholder<Self, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
-        Ex(Var::new())
+        Ex(Placeholder::new())
     }
 }
 
 /// A `Vec` is one placeholder for the whole sequence (fold over it with
 /// [`Ex::fold`](crate::Ex::fold)).
 impl<T: Backprop + 'static> Input for Vec<T> {
-    type Ph<P: Path> = Ex<Var<Self, P>>;
+    type Ph<P: Path> = Ex<Placeholder<Self, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
-        Ex(Var::new())
+        Ex(Placeholder::new())
     }
 }
 
 /// An `Option` is one placeholder (read it with [`Ex::unwrap_or`](crate::Ex::unwrap_or)).
 impl<T: Backprop + 'static> Input for Option<T> {
-    type Ph<P: Path> = Ex<Var<Self, P>>;
+    type Ph<P: Path> = Ex<Placeholder<Self, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
-        Ex(Var::new())
+        Ex(Placeholder::new())
     }
 }
 
@@ -354,18 +371,18 @@ impl<T: Backprop + 'static> Input for Option<T> {
 impl<K: Clone + Eq + std::hash::Hash + 'static, V: Backprop + 'static> Input
     for std::collections::HashMap<K, V>
 {
-    type Ph<P: Path> = Ex<Var<Self, P>>;
+    type Ph<P: Path> = Ex<Placeholder<Self, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
-        Ex(Var::new())
+        Ex(Placeholder::new())
     }
 }
 
 /// A map is one placeholder (read values with [`Ex::lookup`](crate::Ex::lookup)).
 impl<K: Clone + Ord + 'static, V: Backprop + 'static> Input for std::collections::BTreeMap<K, V> {
-    type Ph<P: Path> = Ex<Var<Self, P>>;
+    type Ph<P: Path> = Ex<Placeholder<Self, P>>;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
-        Ex(Var::new())
+        Ex(Placeholder::new())
     }
 }

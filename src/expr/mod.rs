@@ -1,6 +1,6 @@
 //! The core of the static engine: expression nodes and the traits that run them.
 //!
-//! A computation is a value of a node type (`Zip<Mul, Var<..>, Map<Sin, Var<..>>>`, ...):
+//! A computation is a value of a node type (`Zip<Mul, Placeholder<..>, Map<Sin, Placeholder<..>>>`, ...):
 //! [`Expr`] gives its output type, [`Diff`] runs it forward and backward on an input. Nodes are
 //! plain structs, mostly zero-sized; forward and backward passes monomorphize into
 //! straight-line code, with no tape, no `Rc`, no `RefCell` and no boxing.
@@ -15,8 +15,22 @@ mod scope;
 
 pub use bind::{tuple, Bind, Then};
 pub use constant::{constant, Const, Lit};
-pub use input::{Field, Input, Locate, Path, Root, SameScope, TupleField, Var};
-pub use scope::{Depth, MaxOf, Scoped, S, Z};
+pub use input::{Input, Placeholder};
+
+pub(crate) use input::{Root, TupleField};
+pub(crate) use scope::{Depth, MaxOf, Scoped, S, Z};
+
+/// The machinery behind placeholders: lens paths into the input ([`Root`](internal::Root),
+/// [`Field`](internal::Field)), the scope depths that keep a placeholder in its own closure
+/// ([`Z`](internal::Z), [`S`](internal::S), [`Scoped`](internal::Scoped)), and the traits that
+/// run them. Public only because placeholder types and `#[derive(Backprop)]`'s output name
+/// them: not part of the API, and every trait in it is sealed. Name placeholder types with
+/// [`Placeholders`](crate::entry::Placeholders) instead.
+#[doc(hidden)]
+pub mod internal {
+    pub use super::input::{Field, Locate, Path, Root, SameScope, TupleField};
+    pub use super::scope::{Depth, MaxOf, Scoped, S, Z};
+}
 
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
@@ -212,8 +226,9 @@ pub trait Expr {
 ///
 /// ```
 /// use backprop::prelude::*;
-/// use backprop::expr::Diff;
-/// let e = Ex(Var::<f64, Root<Z>>::new()).sin();
+/// use backprop::expr::{Diff, Placeholder};
+/// let x: Placeholders<f64> = Ex(Placeholder::new());
+/// let e = x.sin();
 /// let x = 0.5_f64;
 /// let mut cache = std::mem::MaybeUninit::uninit();
 /// e.0.forward(&x, &mut cache);
@@ -244,7 +259,7 @@ pub trait Expr {
 /// struct Mine;
 /// impl Expr for Mine {
 ///     type Out = f64;
-///     type Depth = backprop::expr::Z;
+///     type Depth = backprop::expr::internal::Z;
 ///     const NEEDS_GRAD: bool = true;
 /// }
 /// ```

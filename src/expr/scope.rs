@@ -14,7 +14,7 @@ use crate::Backprop;
 /// Depth zero: the top-level closure's scope.
 ///
 /// ```
-/// use backprop::expr::{Depth, Z};
+/// use backprop::expr::internal::{Depth, Z};
 /// assert_eq!(Z::N, 0);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
@@ -23,7 +23,7 @@ pub struct Z;
 /// One scope deeper than `D`.
 ///
 /// ```
-/// use backprop::expr::{Depth, S, Z};
+/// use backprop::expr::internal::{Depth, S, Z};
 /// assert_eq!(<S<Z> as Depth>::N, 1);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
@@ -32,11 +32,14 @@ pub struct S<D>(PhantomData<D>);
 /// A scope depth: [`Z`] or [`S`].
 ///
 /// ```
-/// use backprop::expr::{Depth, MaxOf, S, Z};
+/// use backprop::expr::internal::{Depth, MaxOf, S, Z};
 /// assert_eq!(<S<S<Z>> as Depth>::N, 2);
 /// assert_eq!(<MaxOf<S<Z>, S<S<Z>>> as Depth>::N, 2);
 /// ```
 pub trait Depth: Copy + 'static {
+    /// Seals the trait (scopes are this crate's).
+    #[doc(hidden)]
+    const SEALED: super::sealed::Token;
     /// The depth as a number.
     const N: usize;
     /// `max(Self, R)`.
@@ -45,11 +48,13 @@ pub trait Depth: Copy + 'static {
     type MaxWithS<D: Depth>: Depth;
 }
 impl Depth for Z {
+    super::seal!();
     const N: usize = 0;
     type Max<R: Depth> = R;
     type MaxWithS<D: Depth> = S<D>;
 }
 impl<D: Depth> Depth for S<D> {
+    super::seal!();
     const N: usize = D::N + 1;
     type Max<R: Depth> = R::MaxWithS<D>;
     type MaxWithS<E: Depth> = S<D::Max<E>>;
@@ -58,7 +63,7 @@ impl<D: Depth> Depth for S<D> {
 /// The larger of two depths.
 ///
 /// ```
-/// use backprop::expr::{Depth, MaxOf, S, Z};
+/// use backprop::expr::internal::{Depth, MaxOf, S, Z};
 /// assert_eq!(<MaxOf<S<S<Z>>, S<Z>> as Depth>::N, 2);
 /// ```
 pub type MaxOf<A, B> = <A as Depth>::Max<B>;
@@ -66,7 +71,7 @@ pub type MaxOf<A, B> = <A as Depth>::Max<B>;
 /// The input of a `.then` closure: the bound value, tagged with its scope depth.
 ///
 /// ```
-/// use backprop::expr::{Scoped, S, Z};
+/// use backprop::expr::internal::{Scoped, S, Z};
 /// let s: Scoped<S<Z>, f64> = Scoped::new(2.0);
 /// assert_eq!(s.0, 2.0);
 /// ```
@@ -77,7 +82,7 @@ impl<D, T> Scoped<D, T> {
     /// Wraps a value.
     ///
     /// ```
-    /// use backprop::expr::{Scoped, S, Z};
+    /// use backprop::expr::internal::{Scoped, S, Z};
     /// assert_eq!(Scoped::<S<Z>, f64>::new(1.5).0, 1.5);
     /// ```
     pub fn new(value: T) -> Self {

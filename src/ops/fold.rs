@@ -95,7 +95,7 @@ where
     ///     .collect();
     /// let x = Vector::<f64, U2>::from([0.5, -0.5]);
     /// // a 50-layer network; the expression type is the same for 5 or 5000 layers
-    /// let loss = |ls: Ex<Var<Vec<Layer>, Root<Z>>>| {
+    /// let loss = |ls: Placeholders<Vec<Layer>>| {
     ///     ls.fold(constant(&x), |(h, (w, b))| h.dense(w, b, Tanh)).sum()
     /// };
     /// assert!(check_grad(loss, &layers, 1e-6).passed(1e-6));

@@ -36,6 +36,9 @@ use crate::Scalar;
     label = "this operation works elementwise on a scalar, a vector or a matrix"
 )]
 pub trait Tensor: crate::Backprop {
+    /// Seals the trait: the tensors are this crate's (scalars, [`Vector`], [`Matrix`]).
+    #[doc(hidden)]
+    const SEALED: crate::expr::sealed::Token;
     /// The scalar type of the elements.
     type Elem: Scalar;
     /// Number of elements, known from the type.
@@ -53,6 +56,7 @@ pub trait Tensor: crate::Backprop {
 }
 
 impl<T: Scalar> Tensor for T {
+    crate::expr::seal!();
     type Elem = T;
     const LEN: usize = 1;
     const IS_SCALAR: bool = true;

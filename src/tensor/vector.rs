@@ -229,6 +229,7 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
 }
 
 impl<T: Scalar, N: Dim> Tensor for Vector<T, N> {
+    crate::expr::seal!();
     type Elem = T;
     const LEN: usize = N::USIZE;
     const IS_SCALAR: bool = false;

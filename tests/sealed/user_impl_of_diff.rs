@@ -11,7 +11,7 @@ struct Empty;
 
 impl Expr for Empty {
     type Out = f64;
-    type Depth = Z;
+    type Depth = backprop::expr::internal::Z;
     const NEEDS_GRAD: bool = true;
 }
 

@@ -3,12 +3,13 @@
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
-use backprop::expr::{Diff, Root, Var, Z};
+use backprop::expr::internal::{Root, Z};
+use backprop::expr::{Diff, Placeholder};
 
 #[derive(Clone)]
 struct Mine;
 
-impl Diff<Mine> for Var<f64, Root<Z>> {
+impl Diff<Mine> for Placeholder<f64, Root<Z>> {
     type Cache = String;
     fn forward(&self, _: &Mine, _: &mut MaybeUninit<String>) {}
     fn value<'a>(&'a self, _: &'a Mine, _: &'a String) -> &'a f64 {
