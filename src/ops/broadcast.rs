@@ -5,6 +5,7 @@
 use crate::Dim;
 
 use crate::expr::{Ex, Expr};
+use crate::ops::elementwise::{NodeOf, Operand, OutOf};
 use crate::ops::{binary, Binary, BinaryOp};
 use crate::shape::AddRowShape;
 use crate::{kernels, Matrix, Scalar, Vector};
@@ -66,15 +67,15 @@ impl<A: Expr> Ex<A> {
     /// ```
     #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn add_row<B: Expr>(
+    pub fn add_row<B: Operand>(
         self,
-        v: Ex<B>,
-    ) -> Ex<<A::Out as AddRowShape<B::Out>>::Checked<Binary<AddRow, A, B>>>
+        v: B,
+    ) -> Ex<<A::Out as AddRowShape<OutOf<B>>>::Checked<Binary<AddRow, A, NodeOf<B>>>>
     where
-        A::Out: AddRowShape<B::Out>,
+        A::Out: AddRowShape<OutOf<B>>,
     {
-        Ex(<A::Out as AddRowShape<B::Out>>::check(
-            binary(AddRow, self, v).0,
+        Ex(<A::Out as AddRowShape<OutOf<B>>>::check(
+            binary(AddRow, self, v.into_ex()).0,
         ))
     }
 }

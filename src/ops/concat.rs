@@ -12,6 +12,7 @@ use typenum::Sum;
 
 use crate::dims::ToDim;
 use crate::expr::{Ex, Expr};
+use crate::ops::elementwise::{NodeOf, Operand, OutOf};
 use crate::ops::{binary, Binary, BinaryOp};
 use crate::shape::{ConcatShape, StackRowsShape};
 use crate::{kernels, Dim, Matrix, Scalar, Vector};
@@ -132,15 +133,15 @@ impl<A: Expr> Ex<A> {
     /// ```
     #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn concat<B: Expr>(
+    pub fn concat<B: Operand>(
         self,
-        rhs: Ex<B>,
-    ) -> Ex<<A::Out as ConcatShape<B::Out>>::Checked<Binary<Concat, A, B>>>
+        rhs: B,
+    ) -> Ex<<A::Out as ConcatShape<OutOf<B>>>::Checked<Binary<Concat, A, NodeOf<B>>>>
     where
-        A::Out: ConcatShape<B::Out>,
+        A::Out: ConcatShape<OutOf<B>>,
     {
-        Ex(<A::Out as ConcatShape<B::Out>>::check(
-            binary(Concat, self, rhs).0,
+        Ex(<A::Out as ConcatShape<OutOf<B>>>::check(
+            binary(Concat, self, rhs.into_ex()).0,
         ))
     }
 
@@ -154,16 +155,16 @@ impl<A: Expr> Ex<A> {
     /// ```
     #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn stack_rows<B: Expr>(
+    pub fn stack_rows<B: Operand>(
         self,
-        rhs: Ex<B>,
-    ) -> Ex<<A::Out as StackRowsShape<B::Out>>::Checked<Binary<StackRows, A, B>>>
+        rhs: B,
+    ) -> Ex<<A::Out as StackRowsShape<OutOf<B>>>::Checked<Binary<StackRows, A, NodeOf<B>>>>
     where
-        A::Out: StackRowsShape<B::Out>,
-        StackRows: BinaryOp<A::Out, B::Out>,
+        A::Out: StackRowsShape<OutOf<B>>,
+        StackRows: BinaryOp<A::Out, OutOf<B>>,
     {
-        Ex(<A::Out as StackRowsShape<B::Out>>::check(
-            binary(StackRows, self, rhs).0,
+        Ex(<A::Out as StackRowsShape<OutOf<B>>>::check(
+            binary(StackRows, self, rhs.into_ex()).0,
         ))
     }
 }

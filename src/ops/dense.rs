@@ -13,6 +13,7 @@ use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
 use crate::expr::{init, send, slot, written, Diff, Ex, Expr, MaxOf};
+use crate::ops::elementwise::{NodeOf, Operand, OutOf};
 use crate::ops::map::ElemFn;
 use crate::shape::DenseShape;
 use crate::{kernels, Dim, Matrix, Scalar, Vector};
@@ -53,14 +54,19 @@ impl<H: Expr> Ex<H> {
     /// assert!(fused.0.approx_eq(&plain.0, 1e-15) && fused.1.approx_eq(&plain.1, 1e-15));
     /// ```
     #[inline(always)]
-    pub fn dense<W: Expr, B: Expr, F>(self, w: Ex<W>, b: Ex<B>, f: F) -> Ex<Dense<F, W, B, H>>
+    pub fn dense<W: Operand, B: Operand, F>(
+        self,
+        w: W,
+        b: B,
+        f: F,
+    ) -> Ex<Dense<F, NodeOf<W>, NodeOf<B>, H>>
     where
-        W::Out: DenseShape<B::Out, H::Out>,
+        OutOf<W>: DenseShape<OutOf<B>, H::Out>,
     {
         Ex(Dense {
             f,
-            w: w.0,
-            b: b.0,
+            w: w.into_ex().0,
+            b: b.into_ex().0,
             h: self.0,
         })
     }

@@ -184,7 +184,12 @@ where
     }
 }
 
-/// Something usable as an operand: an expression, or a plain scalar (which becomes a [`Lit`]).
+/// An operand of an operator or of `powf`: an expression, or a plain number (which becomes a
+/// [`Lit`]) of the scalar type `T` of the other operand (so `x * 2.0` is `f32` arithmetic when
+/// `x` holds `f32`).
+///
+/// Plain data is not an operand: a tensor that gets no gradient (a training sample, a target)
+/// is wrapped in [`constant`](crate::constant), and the error for a bare `&x` says so.
 ///
 /// ```
 /// use backprop::prelude::*;
@@ -194,14 +199,19 @@ where
 /// assert_eq!(da, 12.0);
 /// assert!((db - 8.0 * 2.0_f64.ln()).abs() < 1e-12);
 /// ```
-pub trait IntoEx {
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an expression: wrap data that gets no gradient in `constant(..)`",
+    label = "write `constant(&x)` here (or use a placeholder of the closure)",
+    note = "operands of the closure's computation are expressions: its placeholders, `constant(&data)`, or plain numbers"
+)]
+pub trait IntoEx<T> {
     /// The node.
     type Node: Expr;
     /// Converts into an expression.
     fn into_ex(self) -> Ex<Self::Node>;
 }
 
-impl<N: Expr> IntoEx for Ex<N> {
+impl<N: Expr, T> IntoEx<T> for Ex<N> {
     type Node = N;
     #[inline(always)]
     fn into_ex(self) -> Self {
@@ -209,13 +219,60 @@ impl<N: Expr> IntoEx for Ex<N> {
     }
 }
 
-impl<T: Scalar> IntoEx for T {
-    type Node = Lit<T>;
+// One impl per float type (not one for every `Scalar`): a plain tensor (`&x`) then has no
+// candidate impl and fails on this trait's message rather than on a shape rule, and the
+// literal's type comes from the other operand's scalar type `T`.
+macro_rules! literal_operand {
+    ($($t:ty),*) => {$(
+        impl IntoEx<$t> for $t {
+            type Node = Lit<$t>;
+            #[inline(always)]
+            fn into_ex(self) -> Ex<Lit<$t>> {
+                Ex(Lit(self))
+            }
+        }
+    )*};
+}
+literal_operand!(f32, f64);
+
+/// An operand of a method or loss that takes a tensor expression (`matvec`, `dot`, `matmul`,
+/// `squared_error`, ...): an expression. Plain data is wrapped in [`constant`](crate::constant),
+/// and the error for a bare `&x` says so.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let x = Vector::<f64, U2>::from([1.0, 2.0]);
+/// assert_eq!(grad(|w| w.dot(constant(&x)), &Vector::<f64, U2>::zeros()), x);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an expression: wrap data that gets no gradient in `constant(..)`",
+    label = "write `constant(&x)` here (or use a placeholder of the closure)",
+    note = "operands of the closure's computation are expressions: its placeholders, or `constant(&data)`"
+)]
+pub trait Operand {
+    /// The node.
+    type Node: Expr;
+    /// Converts into an expression.
+    fn into_ex(self) -> Ex<Self::Node>;
+}
+
+impl<N: Expr> Operand for Ex<N> {
+    type Node = N;
     #[inline(always)]
-    fn into_ex(self) -> Ex<Lit<T>> {
-        Ex(Lit(self))
+    fn into_ex(self) -> Self {
+        self
     }
 }
+
+/// The node an [`Operand`] becomes.
+pub type NodeOf<B> = <B as Operand>::Node;
+/// The value type of an [`Operand`].
+pub type OutOf<B> = <<B as Operand>::Node as Expr>::Out;
+
+/// The scalar type of a tensor expression's value.
+type ElemOf<A> = <<A as Expr>::Out as Tensor>::Elem;
+/// The node of operand `R` beside the tensor expression `A`.
+type RhsNode<R, A> = <R as IntoEx<ElemOf<A>>>::Node;
 
 impl<A: Expr> Ex<A> {
     /// `a^b` elementwise for a real exponent `b`: a constant or a differentiable expression
@@ -227,29 +284,33 @@ impl<A: Expr> Ex<A> {
     /// ```
     #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn powf<P: IntoEx>(
+    pub fn powf<P>(
         self,
         exponent: P,
     ) -> Ex<
-        <A::Out as ElementwiseShape<<P::Node as Expr>::Out>>::Checked<Binary<Zip<Pow>, A, P::Node>>,
+        <A::Out as ElementwiseShape<<RhsNode<P, A> as Expr>::Out>>::Checked<
+            Binary<Zip<Pow>, A, RhsNode<P, A>>,
+        >,
     >
     where
-        A::Out: ElementwiseShape<<P::Node as Expr>::Out>,
+        A::Out: Tensor,
+        P: IntoEx<ElemOf<A>>,
+        A::Out: ElementwiseShape<<RhsNode<P, A> as Expr>::Out>,
     {
         let node = binary(Zip(Pow), self, exponent.into_ex()).0;
-        Ex(<A::Out as ElementwiseShape<<P::Node as Expr>::Out>>::check(
-            node,
-        ))
+        Ex(<A::Out as ElementwiseShape<<RhsNode<P, A> as Expr>::Out>>::check(node))
     }
 }
 
 macro_rules! impl_operator {
     ($($trait:ident $method:ident $f:ident),+) => {$(
-        impl<A: Expr, R: IntoEx> core::ops::$trait<R> for Ex<A>
+        impl<A: Expr, R> core::ops::$trait<R> for Ex<A>
         where
-            A::Out: ElementwiseShape<<R::Node as Expr>::Out>,
+            A::Out: Tensor,
+            R: IntoEx<ElemOf<A>>,
+            A::Out: ElementwiseShape<<RhsNode<R, A> as Expr>::Out>,
         {
-            type Output = Ex<Binary<Zip<$f>, A, R::Node>>;
+            type Output = Ex<Binary<Zip<$f>, A, RhsNode<R, A>>>;
             #[inline(always)]
             fn $method(self, rhs: R) -> Self::Output {
                 binary(Zip($f), self, rhs.into_ex())

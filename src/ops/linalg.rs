@@ -17,6 +17,7 @@ use crate::Dim;
 
 use crate::expr::{Ex, Expr};
 use crate::kernels::{self, Transpose as Tr};
+use crate::ops::elementwise::{NodeOf, Operand, OutOf};
 use crate::ops::{binary, unary, Binary, BinaryOp, Unary, UnaryOp};
 use crate::shape::{
     DotShape, MatMulShape, MatMulTShape, MatVecShape, MatrixShape, OuterShape, TraceShape,
@@ -388,15 +389,15 @@ impl<A: Expr> Ex<A> {
     /// ```
     #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn matvec<B: Expr>(
+    pub fn matvec<B: Operand>(
         self,
-        v: Ex<B>,
-    ) -> Ex<<A::Out as MatVecShape<B::Out>>::Checked<Binary<MatVec, A, B>>>
+        v: B,
+    ) -> Ex<<A::Out as MatVecShape<OutOf<B>>>::Checked<Binary<MatVec, A, NodeOf<B>>>>
     where
-        A::Out: MatVecShape<B::Out>,
+        A::Out: MatVecShape<OutOf<B>>,
     {
-        Ex(<A::Out as MatVecShape<B::Out>>::check(
-            binary(MatVec, self, v).0,
+        Ex(<A::Out as MatVecShape<OutOf<B>>>::check(
+            binary(MatVec, self, v.into_ex()).0,
         ))
     }
 
@@ -410,15 +411,15 @@ impl<A: Expr> Ex<A> {
     /// ```
     #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn matmul<B: Expr>(
+    pub fn matmul<B: Operand>(
         self,
-        rhs: Ex<B>,
-    ) -> Ex<<A::Out as MatMulShape<B::Out>>::Checked<Binary<MatMul, A, B>>>
+        rhs: B,
+    ) -> Ex<<A::Out as MatMulShape<OutOf<B>>>::Checked<Binary<MatMul, A, NodeOf<B>>>>
     where
-        A::Out: MatMulShape<B::Out>,
+        A::Out: MatMulShape<OutOf<B>>,
     {
-        Ex(<A::Out as MatMulShape<B::Out>>::check(
-            binary(MatMul, self, rhs).0,
+        Ex(<A::Out as MatMulShape<OutOf<B>>>::check(
+            binary(MatMul, self, rhs.into_ex()).0,
         ))
     }
 
@@ -435,15 +436,15 @@ impl<A: Expr> Ex<A> {
     /// ```
     #[inline(always)]
     #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-    pub fn matmul_t<B: Expr>(
+    pub fn matmul_t<B: Operand>(
         self,
-        rhs: Ex<B>,
-    ) -> Ex<<A::Out as MatMulTShape<B::Out>>::Checked<Binary<MatMulT, A, B>>>
+        rhs: B,
+    ) -> Ex<<A::Out as MatMulTShape<OutOf<B>>>::Checked<Binary<MatMulT, A, NodeOf<B>>>>
     where
-        A::Out: MatMulTShape<B::Out>,
+        A::Out: MatMulTShape<OutOf<B>>,
     {
-        Ex(<A::Out as MatMulTShape<B::Out>>::check(
-            binary(MatMulT, self, rhs).0,
+        Ex(<A::Out as MatMulTShape<OutOf<B>>>::check(
+            binary(MatMulT, self, rhs.into_ex()).0,
         ))
     }
 
@@ -456,15 +457,15 @@ impl<A: Expr> Ex<A> {
     /// ```
     #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn outer<B: Expr>(
+    pub fn outer<B: Operand>(
         self,
-        rhs: Ex<B>,
-    ) -> Ex<<A::Out as OuterShape<B::Out>>::Checked<Binary<Outer, A, B>>>
+        rhs: B,
+    ) -> Ex<<A::Out as OuterShape<OutOf<B>>>::Checked<Binary<Outer, A, NodeOf<B>>>>
     where
-        A::Out: OuterShape<B::Out>,
+        A::Out: OuterShape<OutOf<B>>,
     {
-        Ex(<A::Out as OuterShape<B::Out>>::check(
-            binary(Outer, self, rhs).0,
+        Ex(<A::Out as OuterShape<OutOf<B>>>::check(
+            binary(Outer, self, rhs.into_ex()).0,
         ))
     }
 
@@ -477,15 +478,15 @@ impl<A: Expr> Ex<A> {
     /// ```
     #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
     #[inline(always)]
-    pub fn dot<B: Expr>(
+    pub fn dot<B: Operand>(
         self,
-        rhs: Ex<B>,
-    ) -> Ex<<A::Out as DotShape<B::Out>>::Checked<Binary<Dot, A, B>>>
+        rhs: B,
+    ) -> Ex<<A::Out as DotShape<OutOf<B>>>::Checked<Binary<Dot, A, NodeOf<B>>>>
     where
-        A::Out: DotShape<B::Out>,
+        A::Out: DotShape<OutOf<B>>,
     {
-        Ex(<A::Out as DotShape<B::Out>>::check(
-            binary(Dot, self, rhs).0,
+        Ex(<A::Out as DotShape<OutOf<B>>>::check(
+            binary(Dot, self, rhs.into_ex()).0,
         ))
     }
 

@@ -16,7 +16,8 @@
 
 use num_traits::{Float, Zero};
 
-use crate::expr::{Ex, Expr};
+use crate::expr::Ex;
+use crate::ops::elementwise::{NodeOf, Operand, OutOf};
 use crate::ops::softmax::{gap, shifted_sum, softmax_acc};
 use crate::ops::{binary, Binary, BinaryOp};
 use crate::shape::{LossShape, VectorLossShape};
@@ -140,11 +141,14 @@ fn softmax_cross_entropy_of<T: Scalar>(z: &[T], t: &[T]) -> T {
 /// let (y, g) = value_and_grad(|p| squared_error(p, constant(&t)), &Vector::from([3.0, 1.0]));
 /// assert_eq!((y, g), (4.0, Vector::from([4.0, 0.0])));
 /// ```
-pub fn squared_error<A: Expr, B: Expr>(a: Ex<A>, b: Ex<B>) -> Ex<Binary<SquaredError, A, B>>
+pub fn squared_error<A: Operand, B: Operand>(
+    a: A,
+    b: B,
+) -> Ex<Binary<SquaredError, NodeOf<A>, NodeOf<B>>>
 where
-    A::Out: LossShape<B::Out>,
+    OutOf<A>: LossShape<OutOf<B>>,
 {
-    binary(SquaredError, a, b)
+    binary(SquaredError, a.into_ex(), b.into_ex())
 }
 
 /// Cross-entropy `-sum t ln p` of probabilities `p` against target `t` (same shape).
@@ -156,11 +160,14 @@ where
 /// let (y, g) = value_and_grad(|p| cross_entropy(p, constant(&t)), &p);
 /// assert_eq!((y, g), (2.0_f64.ln(), Vector::from([0.0, -2.0])));
 /// ```
-pub fn cross_entropy<A: Expr, B: Expr>(p: Ex<A>, t: Ex<B>) -> Ex<Binary<CrossEntropy, A, B>>
+pub fn cross_entropy<A: Operand, B: Operand>(
+    p: A,
+    t: B,
+) -> Ex<Binary<CrossEntropy, NodeOf<A>, NodeOf<B>>>
 where
-    A::Out: LossShape<B::Out>,
+    OutOf<A>: LossShape<OutOf<B>>,
 {
-    binary(CrossEntropy, p, t)
+    binary(CrossEntropy, p.into_ex(), t.into_ex())
 }
 
 /// Cross-entropy of `softmax(logits)` against target `t`, fused and stable for any logits.
@@ -172,14 +179,14 @@ where
 /// let (y, g) = value_and_grad(|z| softmax_cross_entropy(z, constant(&t)), &z);
 /// assert_eq!((y, g), (2000.0, Vector::from([1.0, -1.0])));
 /// ```
-pub fn softmax_cross_entropy<A: Expr, B: Expr>(
-    logits: Ex<A>,
-    t: Ex<B>,
-) -> Ex<Binary<SoftmaxCrossEntropy, A, B>>
+pub fn softmax_cross_entropy<A: Operand, B: Operand>(
+    logits: A,
+    t: B,
+) -> Ex<Binary<SoftmaxCrossEntropy, NodeOf<A>, NodeOf<B>>>
 where
-    A::Out: VectorLossShape<B::Out>,
+    OutOf<A>: VectorLossShape<OutOf<B>>,
 {
-    binary(SoftmaxCrossEntropy, logits, t)
+    binary(SoftmaxCrossEntropy, logits.into_ex(), t.into_ex())
 }
 
 /// Softmax cross-entropy of each row of a batch of logits against the same row of the targets,
@@ -232,7 +239,7 @@ impl<T: Scalar, R: Dim, C: Dim, R2: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Matr
             let (m, s) = shifted_sum(z.row(r));
             let ln_s = s.ln();
             for (gi, &zi) in g.iter_mut().zip(z.row(r)) {
-                *gi += *dy * ((m - zi) + ln_s);
+                *gi += *dy * (gap(m, zi) + ln_s);
             }
         }
     }
@@ -250,13 +257,13 @@ impl<T: Scalar, R: Dim, C: Dim, R2: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Matr
 /// let one = eval(|z| softmax_cross_entropy(z, constant(&t0)), &r0);
 /// assert!((batch - (one + 3.0_f64.ln())).abs() < 1e-12);
 /// ```
-pub fn softmax_cross_entropy_rows<A: Expr, B: Expr>(
-    logits: Ex<A>,
-    targets: Ex<B>,
-) -> Ex<Binary<SoftmaxCrossEntropyRows, A, B>>
+pub fn softmax_cross_entropy_rows<A: Operand, B: Operand>(
+    logits: A,
+    targets: B,
+) -> Ex<Binary<SoftmaxCrossEntropyRows, NodeOf<A>, NodeOf<B>>>
 where
-    A::Out: LossShape<B::Out>,
-    SoftmaxCrossEntropyRows: BinaryOp<A::Out, B::Out>,
+    OutOf<A>: LossShape<OutOf<B>>,
+    SoftmaxCrossEntropyRows: BinaryOp<OutOf<A>, OutOf<B>>,
 {
-    binary(SoftmaxCrossEntropyRows, logits, targets)
+    binary(SoftmaxCrossEntropyRows, logits.into_ex(), targets.into_ex())
 }
