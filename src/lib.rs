@@ -151,6 +151,41 @@
 //! | `sequenceVar`, `collectVar`, `Prelude.Backprop` | [`Ex::map_items`], [`Ex::fold`], [`Ex::sum_items`], [`Ex::product`] |
 //! | `Backprop` (`zero`, `add`, `one`) | [`Backprop`] (`zero_like`, `accumulate`, `one_like`) |
 //! | `let` sharing of `BVar`s | [`Bind::then`] |
+//!
+//! # Errors, never silent wrong answers
+//!
+//! Everything whose shape is only known at run time is checked where it enters:
+//! [`value_and_grad_acc`] and [`vjp`] return a [`GradientShapeError`] for a buffer or seed of
+//! another shape (a `Vec` of another length, a map with other keys), optimizers
+//! ([`nn::Optimizer::step`]) for a gradient of another shape than the parameters, checkpoints
+//! ([`nn::checkpoint`]) for a file of another structure, and the IDX reader ([`data`]) for a
+//! bad file. Awkward numeric points have defined, documented results (`0 ln 0 = 0` in the
+//! cross-entropies, NaN propagating through `maximum` and `logsumexp`, a `norm` that neither
+//! overflows nor underflows); see each operation's docs.
+//!
+//! # The public surface, and what is sealed
+//!
+//! What you use, and may implement:
+//! - entry points and checks: [`eval`], [`grad`], [`value_and_grad`], [`value_and_grad_acc`],
+//!   [`vjp`], [`jacobian`], [`check_grad`]; expressions: [`Ex`] and its methods (one family per
+//!   module of [`ops`]), [`constant`], [`tuple()`], [`Bind::then`], [`op`]/[`op2`]/[`op3`];
+//!   [`entry::Placeholders`] names the type of a closure's placeholders;
+//! - values: [`Vector`], [`Matrix`], [`dims`], and the traits you implement for types of your
+//!   own: [`Backprop`] and [`Scalars`] (or `#[derive(Backprop)]`, which also gives
+//!   [`expr::Input`]), [`Scalar`] (a new scalar type);
+//! - extension points for operations of your own, all safe, whose methods return values:
+//!   [`ops::UnaryOp`] and [`ops::BinaryOp`] (through [`Ex::apply`] and [`ops::apply2`]),
+//!   [`ops::map::ElemFn`] (through [`Ex::map`]), and the closures of [`op`], [`op2`], [`op3`];
+//! - [`tape`] (the runtime engine), [`nn`] (layers, initialisation, optimizers,
+//!   [`nn::parallel_grad`], checkpoints), [`data`] (MNIST), [`kernels`] (safe slice kernels
+//!   with checked sizes, for hand-written gradients).
+//!
+//! Sealed (nameable, usable as bounds, implemented by this crate only, because safety or a
+//! compile-time check depends on them): [`expr::Expr`] and [`expr::Diff`] (the engine's
+//! unsafe in-place caches trust every `forward`; see [`expr::Diff`] for why sealing),
+//! [`Tensor`], and every shape rule in [`shape`]. The placeholder machinery (lens paths, scope
+//! depths, the scope check) lives in a hidden module: placeholder types name it, but it is not
+//! API and every trait in it is sealed.
 #![deny(missing_docs)]
 
 // Lets `#[derive(Backprop)]`, which names `::backprop`, work inside this crate too.
