@@ -199,8 +199,9 @@ fn open(path: &Path) -> Result<BufReader<std::fs::File>, IdxError> {
 }
 
 /// The header and the data of an IDX stream, gunzipped when it starts with the gzip magic bytes:
-/// the header is read and checked (`check` sees the dimensions) before any data is, then exactly
-/// `size(dims)` data bytes are read, and the stream must end there.
+/// the header is read and checked (`check` sees the dimensions and returns the data's size)
+/// before any data is, then exactly that many data bytes are read, and the stream must end
+/// there.
 fn read_idx<R: BufRead>(
     mut input: R,
     path: &Path,
@@ -213,30 +214,10 @@ fn read_idx<R: BufRead>(
         source,
     };
     let gzipped = input.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
-    if gzipped {
-        read_idx_raw(
-            flate2::bufread::GzDecoder::new(input),
-            path,
-            magic,
-            dims,
-            check,
-        )
+    let mut input: Box<dyn Read + '_> = if gzipped {
+        Box::new(flate2::bufread::GzDecoder::new(input))
     } else {
-        read_idx_raw(input, path, magic, dims, check)
-    }
-}
-
-/// [`read_idx`] on a stream already decompressed.
-fn read_idx_raw<R: Read>(
-    mut input: R,
-    path: &Path,
-    magic: u32,
-    dims: usize,
-    check: impl FnOnce(&[usize]) -> Result<usize, IdxError>,
-) -> Result<(Vec<usize>, Vec<u8>), IdxError> {
-    let io = |source| IdxError::Io {
-        path: path.to_path_buf(),
-        source,
+        Box::new(input)
     };
     let header_len = 4 + 4 * dims;
     let mut header = Vec::with_capacity(header_len);

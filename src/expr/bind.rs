@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use super::input::{Input, Root};
 use super::scope::{MaxOf, Scoped, S};
-use super::{field, init, init_ptr, slot, written, Diff, Ex, Expr};
+use super::{field, forward_children, init, init_ptr, slot, written, Diff, Ex, Expr};
 use crate::Backprop;
 
 /// A bound expression and the body that reads it (built by [`Bind::then`]).
@@ -143,11 +143,8 @@ macro_rules! impl_tuple_node {
             fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
                 let p = cache.as_mut_ptr();
                 let q: *mut ($($name::Cache,)+) = field!(p, 0);
-                // One guard per child cache, each dropped if a later child or a clone panics.
-                let guards = ($({
-                    self.$idx.forward(x, slot!(q, $idx));
-                    written!(q, $idx)
-                },)+);
+                // Dropped if a later child or a clone panics.
+                let guards = forward_children!(x, q, $(self.$idx => $idx),+);
                 // SAFETY: every child cache was written just above.
                 let caches = unsafe { init_ptr(q) };
                 slot!(p, 1).write(($(self.$idx.value(x, &caches.$idx).clone(),)+));

@@ -97,6 +97,19 @@ macro_rules! written {
 }
 pub(crate) use written;
 
+/// Runs each child's `forward` into field `$i` of the tuple behind the raw pointer `$q`, in
+/// order, and returns a tuple of guards (see `written!`), one per child: if a later child
+/// panics, the caches of the earlier ones are dropped.
+macro_rules! forward_children {
+    ($x:expr, $q:expr, $($child:expr => $i:tt),+) => {
+        ($({
+            $child.forward($x, $crate::expr::slot!($q, $i));
+            $crate::expr::written!($q, $i)
+        },)+)
+    };
+}
+pub(crate) use forward_children;
+
 /// `&mut MaybeUninit<T>` from a raw pointer.
 ///
 /// # Safety

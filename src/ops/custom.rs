@@ -143,11 +143,8 @@ macro_rules! custom_op {
             fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
                 let p = cache.as_mut_ptr();
                 let q: *mut ($($a::Cache,)+) = field!(p, 0);
-                // One guard per operand cache, each dropped if a later operand or `f` panics.
-                let guards = ($({
-                    self.$x.forward(x, slot!(q, $i));
-                    written!(q, $i)
-                },)+);
+                // Dropped if a later operand or `f` panics.
+                let guards = crate::expr::forward_children!(x, q, $(self.$x => $i),+);
                 // SAFETY: every operand cache was written just above.
                 let cs: &($($a::Cache,)+) = unsafe { init_ptr(q) };
                 let (y, back) = (self.f)($(self.$x.value(x, &cs.$i)),+);
