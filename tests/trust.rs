@@ -255,3 +255,20 @@ fn a_save_removes_the_temporary_files_interrupted_saves_left() {
     assert_eq!(left, vec!["other.ckpt.tmp-4000000000-0", "params.ckpt"]);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn loading_reads_no_more_than_a_checkpoint_of_the_template_can_hold() {
+    let path = tmp("bounded");
+    // A big checkpoint of other parameters: rejected for its structure, from its header.
+    save(&path, &vec![0.5_f64; 1_000_000]).unwrap();
+    let err = load(&path, &(0.0_f64, 0.0_f64)).unwrap_err();
+    assert!(matches!(err, CheckpointError::WrongShape { .. }), "{err}");
+    // A right checkpoint with a large tail appended: damaged.
+    save(&path, &(1.0_f64, 2.0_f64)).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend(std::iter::repeat_n(0u8, 10_000_000));
+    std::fs::write(&path, &bytes).unwrap();
+    let err = load(&path, &(0.0_f64, 0.0_f64)).unwrap_err();
+    assert!(matches!(err, CheckpointError::Corrupted { .. }), "{err}");
+    std::fs::remove_dir_all(path.parent().unwrap()).ok();
+}

@@ -174,6 +174,39 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Why a header could not be read.
+enum HeaderFault {
+    NotACheckpoint,
+    /// The bytes end before the header does; the header needs this many.
+    Truncated(usize),
+}
+
+/// The header: structure, scalar size, scalar count, and where the scalars start.
+fn parse_header(bytes: &[u8]) -> Result<(String, usize, usize, usize), HeaderFault> {
+    if bytes.len() < 12 || &bytes[..4] != MAGIC {
+        return Err(HeaderFault::NotACheckpoint);
+    }
+    let u32_at =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    if u32_at(4) != VERSION {
+        return Err(HeaderFault::NotACheckpoint);
+    }
+    let size = u32_at(8) as usize;
+    if bytes.len() < 16 {
+        return Err(HeaderFault::Truncated(16));
+    }
+    let name_len = u32_at(12) as usize;
+    let count_at = 16usize.saturating_add(name_len);
+    if bytes.len() < count_at.saturating_add(8) {
+        return Err(HeaderFault::Truncated(count_at.saturating_add(8)));
+    }
+    let name = String::from_utf8_lossy(&bytes[16..count_at]).into_owned();
+    let mut c = [0u8; 8];
+    c.copy_from_slice(&bytes[count_at..count_at + 8]);
+    let count = u64::from_le_bytes(c) as usize;
+    Ok((name, size, count, count_at + 8))
+}
+
 /// The checkpoint bytes of `params`.
 ///
 /// ```
@@ -227,28 +260,13 @@ pub fn from_bytes<T: Scalar, P: Scalars<T> + Clone>(
         expected,
         actual: bytes.len(),
     };
-    if bytes.len() < 12 || &bytes[..4] != MAGIC {
-        return Err(CheckpointError::NotACheckpoint { path: path_buf() });
-    }
-    let u32_at =
-        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-    if u32_at(4) != VERSION {
-        return Err(CheckpointError::NotACheckpoint { path: path_buf() });
-    }
-    let size = u32_at(8) as usize;
-    if bytes.len() < 16 {
-        return Err(truncated(16));
-    }
-    let name_len = u32_at(12) as usize;
-    let count_at = 16usize.saturating_add(name_len);
-    if bytes.len() < count_at.saturating_add(8) {
-        return Err(truncated(count_at.saturating_add(8)));
-    }
-    let name = String::from_utf8_lossy(&bytes[16..count_at]).into_owned();
-    let mut c = [0u8; 8];
-    c.copy_from_slice(&bytes[count_at..count_at + 8]);
-    let count = u64::from_le_bytes(c) as usize;
-    let data_at = count_at + 8;
+    let (name, size, count, data_at) = match parse_header(bytes) {
+        Ok(h) => h,
+        Err(HeaderFault::NotACheckpoint) => {
+            return Err(CheckpointError::NotACheckpoint { path: path_buf() })
+        }
+        Err(HeaderFault::Truncated(expected)) => return Err(truncated(expected)),
+    };
     let total = count
         .checked_mul(size)
         .and_then(|n| n.checked_add(data_at + 8))
@@ -441,10 +459,54 @@ pub fn load<T: Scalar, P: Scalars<T> + Clone>(
     path: impl AsRef<Path>,
     template: &P,
 ) -> Result<P, CheckpointError> {
+    use std::io::Read;
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+    let io = |source| CheckpointError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    from_bytes(&bytes, template, path)
+    };
+    // Bounded: no checkpoint of `template` is longer than `largest` (8-byte scalars), so a
+    // larger file (another model's, or not a checkpoint at all) is never read whole.
+    let mut scalars = 0usize;
+    template.for_each_scalar(&mut |_| scalars += 1);
+    let largest = 16 + structure(template).len() + 8 + scalars.saturating_mul(8) + 8;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(largest as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() <= largest {
+        return from_bytes(&bytes, template, path);
+    }
+    // Too long for these parameters: say why from the header when it tells (another structure,
+    // size or count), else the file is damaged. The header is read on its own (its structure
+    // may be longer than the prefix read so far), up to a bound.
+    const HEADER_MAX: u64 = 64 << 20;
+    let expected = (structure(template), core::mem::size_of::<T>(), scalars);
+    let mut header = Vec::new();
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    (&mut file).take(16).read_to_end(&mut header).map_err(io)?;
+    if header.len() == 16 {
+        let name_len = u32::from_le_bytes([header[12], header[13], header[14], header[15]]);
+        let rest = (u64::from(name_len) + 8).min(HEADER_MAX);
+        file.take(rest).read_to_end(&mut header).map_err(io)?;
+    }
+    match parse_header(&header) {
+        Err(HeaderFault::NotACheckpoint) => Err(CheckpointError::NotACheckpoint {
+            path: path.to_path_buf(),
+        }),
+        Ok((name, size, count, _))
+            if (&name, size, count) != (&expected.0, expected.1, expected.2) =>
+        {
+            Err(CheckpointError::WrongShape {
+                path: path.to_path_buf(),
+                expected,
+                found: (name, size, count),
+            })
+        }
+        _ => Err(CheckpointError::Corrupted {
+            path: path.to_path_buf(),
+        }),
+    }
 }
