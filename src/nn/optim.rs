@@ -2,10 +2,12 @@
 //! over the parameters and over their gradient (which has the same type) visits matching
 //! scalars in the same order.
 //!
-//! An optimizer with state (momentum, Adam's moments) keeps it as values of the parameters' own
-//! type, so the state stays aligned with the parameters by structure, not by position: when a
-//! key is inserted into a map of parameters, its state starts at zero and every other key keeps
-//! its own (see [`Backprop::conform_to`]).
+//! An optimizer with state (momentum, Adam's moments) keeps it aligned with the parameters by
+//! structure, not by position: when a key is inserted into a map of parameters, its state
+//! starts at zero and every other key keeps its own. The state is flat buffers (the fast form
+//! for the update loops) together with the parameters' shape at the last step; a step whose
+//! gradient has another shape rebuilds each buffer as a value of the parameters' type and
+//! conforms it to the new shape (see [`Backprop::conform_to`]) before updating.
 
 use crate::{Backprop, GradientShapeError, Scalar, Scalars};
 
@@ -48,18 +50,55 @@ fn check<P: Backprop>(params: &P, grad: &P) -> Result<(), GradientShapeError> {
     crate::gradient::check_buffer(params, grad)
 }
 
-/// Optimizer state shaped like the gradient: created as zeros, and conformed to the gradient's
-/// shape when the parameters' shape changed (entries kept by key or position, new ones zero).
-fn state_like<'s, P: Backprop>(state: &'s mut Option<P>, grad: &P) -> &'s mut P {
-    let s = state.get_or_insert_with(|| grad.zero_like());
-    if !s.same_shape(grad) {
-        s.conform_to(grad);
-        if !s.same_shape(grad) {
-            // A type whose `conform_to` is the default: start its state afresh.
-            *s = grad.zero_like();
+/// Optimizer state: `K` flat buffers of one scalar per parameter, in walk order (the fast form
+/// for the update loops), kept aligned with the parameters' structure. The parameters' shape
+/// at the last step is kept (`layout`); when a step's gradient has another shape (a key
+/// inserted into a map of parameters), each buffer is rebuilt as a value of the parameters'
+/// type, conformed to the new shape (entries kept by key or position, new ones zero), and
+/// flattened again. In steady state that costs one `same_shape` check.
+#[derive(Clone, Debug)]
+struct Moments<T, P, const K: usize> {
+    layout: Option<P>,
+    bufs: [Vec<T>; K],
+}
+
+impl<T: Scalar, P: Scalars<T> + Backprop, const K: usize> Moments<T, P, K> {
+    fn new() -> Self {
+        Moments {
+            layout: None,
+            bufs: core::array::from_fn(|_| Vec::new()),
         }
     }
-    s
+
+    /// The buffers, aligned with `grad`'s shape.
+    fn aligned(&mut self, grad: &P) -> &mut [Vec<T>; K] {
+        match &self.layout {
+            Some(layout) if layout.same_shape(grad) => {}
+            Some(layout) => {
+                for buf in &mut self.bufs {
+                    let mut state = layout.clone();
+                    unflatten(&mut state, buf);
+                    state.conform_to(grad);
+                    if !state.same_shape(grad) {
+                        // A type whose `conform_to` is the default: start afresh.
+                        state = grad.zero_like();
+                    }
+                    flatten(&state, buf);
+                }
+                self.layout = Some(grad.zero_like());
+            }
+            None => {
+                let mut n = 0;
+                grad.for_each_scalar(&mut |_| n += 1);
+                for buf in &mut self.bufs {
+                    buf.clear();
+                    buf.resize(n, T::zero());
+                }
+                self.layout = Some(grad.zero_like());
+            }
+        }
+        &mut self.bufs
+    }
 }
 
 /// Plain gradient descent: `p -= lr g`.
@@ -124,11 +163,11 @@ pub struct Momentum<T, P> {
     pub lr: T,
     /// Momentum coefficient (0.9 is common).
     pub mu: T,
-    velocity: Option<P>,
-    bufs: [Vec<T>; 2],
+    velocity: Moments<T, P, 1>,
+    grad: Vec<T>,
 }
 
-impl<T: Scalar, P> Momentum<T, P> {
+impl<T: Scalar, P: Scalars<T> + Backprop> Momentum<T, P> {
     /// Momentum with learning rate `lr` and coefficient `mu`.
     ///
     /// ```
@@ -139,8 +178,8 @@ impl<T: Scalar, P> Momentum<T, P> {
         Momentum {
             lr,
             mu,
-            velocity: None,
-            bufs: [Vec::new(), Vec::new()],
+            velocity: Moments::new(),
+            grad: Vec::new(),
         }
     }
 }
@@ -148,14 +187,11 @@ impl<T: Scalar, P> Momentum<T, P> {
 impl<T: Scalar, P: Scalars<T> + Backprop> Optimizer<P> for Momentum<T, P> {
     fn step(&mut self, params: &mut P, grad: &P) -> Result<(), GradientShapeError> {
         check(params, grad)?;
-        let velocity = state_like(&mut self.velocity, grad);
-        let [g, v] = &mut self.bufs;
-        flatten(grad, g);
-        flatten(velocity, v);
-        for (v, &g) in v.iter_mut().zip(g.iter()) {
+        let [v] = self.velocity.aligned(grad);
+        flatten(grad, &mut self.grad);
+        for (v, &g) in v.iter_mut().zip(&self.grad) {
             *v = self.mu * *v + g;
         }
-        unflatten(velocity, v);
         let mut v = v.iter();
         params.for_each_scalar_mut(&mut |p| {
             if let Some(&v) = v.next() {
@@ -191,12 +227,11 @@ pub struct Adam<T, P> {
     /// Added to the denominator (1e-8).
     pub eps: T,
     t: i32,
-    m: Option<P>,
-    v: Option<P>,
-    bufs: [Vec<T>; 3],
+    moments: Moments<T, P, 2>,
+    grad: Vec<T>,
 }
 
-impl<T: Scalar, P> Adam<T, P> {
+impl<T: Scalar, P: Scalars<T> + Backprop> Adam<T, P> {
     /// Adam with learning rate `lr` and the usual `beta1 = 0.9`, `beta2 = 0.999`, `eps = 1e-8`.
     ///
     /// ```
@@ -210,9 +245,8 @@ impl<T: Scalar, P> Adam<T, P> {
             beta2: T::from_f64(0.999),
             eps: T::from_f64(1e-8),
             t: 0,
-            m: None,
-            v: None,
-            bufs: [Vec::new(), Vec::new(), Vec::new()],
+            moments: Moments::new(),
+            grad: Vec::new(),
         }
     }
 }
@@ -220,22 +254,16 @@ impl<T: Scalar, P> Adam<T, P> {
 impl<T: Scalar, P: Scalars<T> + Backprop> Optimizer<P> for Adam<T, P> {
     fn step(&mut self, params: &mut P, grad: &P) -> Result<(), GradientShapeError> {
         check(params, grad)?;
-        let m = state_like(&mut self.m, grad);
-        let v = state_like(&mut self.v, grad);
-        let [gb, mb, vb] = &mut self.bufs;
-        flatten(grad, gb);
-        flatten(m, mb);
-        flatten(v, vb);
+        let [mb, vb] = self.moments.aligned(grad);
+        flatten(grad, &mut self.grad);
         self.t = self.t.saturating_add(1);
         let (b1, b2) = (self.beta1, self.beta2);
         let c1 = T::one() - b1.powi(self.t);
         let c2 = T::one() - b2.powi(self.t);
-        for ((m, v), &g) in mb.iter_mut().zip(vb.iter_mut()).zip(gb.iter()) {
+        for ((m, v), &g) in mb.iter_mut().zip(vb.iter_mut()).zip(&self.grad) {
             *m = b1 * *m + (T::one() - b1) * g;
             *v = b2 * *v + (T::one() - b2) * g * g;
         }
-        unflatten(m, mb);
-        unflatten(v, vb);
         let mut mv = mb.iter().zip(vb.iter());
         params.for_each_scalar_mut(&mut |p| {
             if let Some((&m, &v)) = mv.next() {
