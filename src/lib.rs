@@ -72,9 +72,23 @@
 //! let g = grad(|(x, y)| (x * y, y).then(|(u, y)| u * u + u * y + u.exp()), &(1.5_f64, -0.5_f64));
 //! ```
 //!
-//! Inside the `.then` closure only its own placeholders may be used (a placeholder from the
-//! enclosing closure is a compile error, so it can never silently read the wrong value): pass
-//! what you need through the binding, as `y` above.
+//! Inside a `.then`, `fold`, `map_items` or `map_values` body, the placeholders of every
+//! enclosing closure can be used directly: they are read in place (nothing is copied per step)
+//! and their gradient is added straight into the caller's. A recurrent layer reads its weights
+//! at every step this way:
+//!
+//! ```
+//! use backprop::prelude::*;
+//! let xs: Vec<f64> = vec![0.5, -1.0, 0.25];
+//! let (w, u) = (0.8_f64, 0.3_f64);
+//! let g = grad(|(w, u)| constant(&xs).fold(constant(&0.0), |(h, x)| (h * w + x * u).tanh()), &(w, u));
+//! assert!(check_grad(|(w, u)| constant(&xs).fold(constant(&0.0), |(h, x)| (h * w + x * u).tanh()), &(w, u), 1e-6).passed(1e-7));
+//! ```
+//!
+//! One case is refused at compile time: a body written *inside another body* that binds only
+//! values of enclosing scopes (a `fold` over constants inside a `fold` body): its placeholders
+//! could not be told from the enclosing body's. The error says so; bind something of the
+//! enclosing body too, or move the inner computation out of the body.
 //!
 //! # Records of parameters
 //!

@@ -9,7 +9,9 @@ use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
 use super::input::{Input, Root};
-use super::scope::{MaxOf, Scoped, S};
+use super::scope::{
+    reading, reading_and_writing, through_frame, AtLeast, Frame, MaxOf, ScopeOf, S,
+};
 use super::{field, forward_children, init, init_ptr, slot, written, Diff, Ex, Expr};
 use crate::Backprop;
 
@@ -26,8 +28,8 @@ pub struct Then<A, R> {
     body: R,
 }
 
-/// The scoped input a `.then` body runs on.
-type Inner<A> = Scoped<S<<A as Expr>::Depth>, <A as Expr>::Out>;
+/// The input a `.then` body runs on: the bound value, in a frame over the enclosing input.
+type Inner<A, In> = Frame<S<<A as Expr>::Depth>, In, <A as Expr>::Out>;
 
 /// `.then`: binds an expression (or a tuple of up to 6) so that it is computed once.
 ///
@@ -76,11 +78,20 @@ impl<A: Expr, R: Expr> Expr for Then<A, R> {
     type Out = R::Out;
     type Depth = A::Depth;
     crate::expr::seal!();
-    const NEEDS_GRAD: bool = A::NEEDS_GRAD && R::NEEDS_GRAD;
+    // The body may read placeholders of enclosing closures: it needs a backward pass whenever
+    // it has a leaf that wants a gradient, whatever the bound expression is.
+    const NEEDS_GRAD: bool = R::NEEDS_GRAD;
 }
 
-impl<In, A: Diff<In>, R: Diff<Inner<A>>> Diff<In> for Then<A, R> {
-    type Cache = (A::Cache, Inner<A>, R::Cache);
+impl<In, A, R> Diff<In> for Then<A, R>
+where
+    In: ScopeOf,
+    A: Diff<In>,
+    A::Depth: AtLeast<In::Depth>,
+    R: Diff<Inner<A, In>>,
+{
+    /// The bound expression's cache and value, and the body's cache.
+    type Cache = (A::Cache, A::Out, R::Cache);
     crate::expr::seal!();
     #[inline(always)]
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
@@ -88,15 +99,19 @@ impl<In, A: Diff<In>, R: Diff<Inner<A>>> Diff<In> for Then<A, R> {
         let ca = slot!(p, 0);
         self.bound.forward(x, ca);
         let ga = written!(p, 0);
-        let z = slot!(p, 1).write(Scoped::new(self.bound.value(x, init(ca)).clone()));
+        let z = slot!(p, 1).write(self.bound.value(x, init(ca)).clone());
         let gz = written!(p, 1);
-        self.body.forward(z, slot!(p, 2));
+        reading(x, z, |frame| self.body.forward(frame, slot!(p, 2)));
         ga.disarm();
         gz.disarm();
     }
     #[inline(always)]
-    fn value<'a>(&'a self, _: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
-        self.body.value(&c.1, &c.2)
+    fn value<'a>(&'a self, x: &'a In, c: &'a Self::Cache) -> &'a Self::Out {
+        reading(x, &c.1, |frame| {
+            // SAFETY: the body's value lives in its cache or in what the frame points to
+            // (`x`, `c.1`), all borrowed for `'a`.
+            unsafe { through_frame(self.body.value(frame, &c.2)) }
+        })
     }
     #[inline(always)]
     fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
@@ -104,13 +119,17 @@ impl<In, A: Diff<In>, R: Diff<Inner<A>>> Diff<In> for Then<A, R> {
             return;
         }
         let mut dz = c.1.zero_like();
-        self.body.backward(&c.1, &c.2, dy, &mut dz);
-        self.bound.backward(x, &c.0, dz.0, dx);
+        reading_and_writing(x, &c.1, dx, &mut dz, |frame, grad| {
+            self.body.backward(frame, &c.2, dy, grad)
+        });
+        if A::NEEDS_GRAD {
+            self.bound.backward(x, &c.0, dz, dx);
+        }
     }
     #[inline(always)]
     fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
-        let z = Scoped::new(self.bound.eval(x).into_owned());
-        Cow::Owned(self.body.eval(&z).into_owned())
+        let z = self.bound.eval(x).into_owned();
+        Cow::Owned(reading(x, &z, |frame| self.body.eval(frame).into_owned()))
     }
 }
 

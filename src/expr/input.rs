@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use crate::dims::{U0, U1, U2, U3, U4, U5};
 use crate::Dim;
 
-use super::scope::{Depth, Scoped, S, Z};
+use super::scope::{Depth, Frame, No, SameDepth, Yes, Z};
 use super::{Diff, Ex, Expr};
 use crate::{Backprop, Matrix, Scalar, Vector};
 
@@ -89,7 +89,8 @@ impl<D: Depth> Path for Root<D> {
     type Depth = D;
 }
 
-impl<T> Locate<T> for Root<Z> {
+/// A closure's own input, at the top level (depth `Z`).
+impl<T: Input> Locate<T> for Root<Z> {
     super::seal!();
     type Target = T;
     #[inline(always)]
@@ -102,16 +103,64 @@ impl<T> Locate<T> for Root<Z> {
     }
 }
 
-impl<T, D: Depth> Locate<Scoped<S<D>, T>> for Root<S<D>> {
+/// Inside a body: the frame's own value when the depths match, else the enclosing input.
+impl<E: Depth, D: Depth, O, I> Locate<Frame<D, O, I>> for Root<E>
+where
+    E: SameDepth<D>,
+    <E as SameDepth<D>>::Is: Side<E, O, I>,
+{
     super::seal!();
-    type Target = T;
+    type Target = <<E as SameDepth<D>>::Is as Side<E, O, I>>::Target;
     #[inline(always)]
-    fn get(x: &Scoped<S<D>, T>) -> &T {
-        &x.0
+    fn get(x: &Frame<D, O, I>) -> &Self::Target {
+        <<E as SameDepth<D>>::Is as Side<E, O, I>>::get(x)
     }
     #[inline(always)]
-    fn get_mut(x: &mut Scoped<S<D>, T>) -> &mut T {
-        &mut x.0
+    fn get_mut(x: &mut Frame<D, O, I>) -> &mut Self::Target {
+        <<E as SameDepth<D>>::Is as Side<E, O, I>>::get_mut(x)
+    }
+}
+
+/// Which side of a [`Frame`] a root of depth `E` finds its value in: [`Yes`] (the depths
+/// match) the frame's own value, [`No`] the enclosing input.
+pub trait Side<E, O, I> {
+    /// The value found.
+    type Target;
+    /// Seals the trait.
+    #[doc(hidden)]
+    const SEALED: super::sealed::Token;
+    /// Reads it.
+    fn get<D>(x: &Frame<D, O, I>) -> &Self::Target;
+    /// Reads it mutably (on a gradient frame).
+    fn get_mut<D>(x: &mut Frame<D, O, I>) -> &mut Self::Target;
+}
+
+impl<E, O, I> Side<E, O, I> for Yes {
+    type Target = I;
+    super::seal!();
+    #[inline(always)]
+    fn get<D>(x: &Frame<D, O, I>) -> &I {
+        x.inner()
+    }
+    #[inline(always)]
+    fn get_mut<D>(x: &mut Frame<D, O, I>) -> &mut I {
+        x.inner_mut()
+    }
+}
+
+impl<E, O, I> Side<E, O, I> for No
+where
+    Root<E>: Locate<O>,
+{
+    type Target = <Root<E> as Locate<O>>::Target;
+    super::seal!();
+    #[inline(always)]
+    fn get<D>(x: &Frame<D, O, I>) -> &Self::Target {
+        <Root<E> as Locate<O>>::get(x.outer())
+    }
+    #[inline(always)]
+    fn get_mut<D>(x: &mut Frame<D, O, I>) -> &mut Self::Target {
+        <Root<E> as Locate<O>>::get_mut(x.outer_mut())
     }
 }
 
@@ -217,9 +266,8 @@ impl<T: Backprop, P: Path> Expr for Placeholder<T, P> {
     const NEEDS_GRAD: bool = true;
 }
 
-/// A placeholder finds a value of its own type in the input it runs on. It fails when a
-/// placeholder of an enclosing closure is used inside a `.then` or `fold` closure (where it would
-/// read the wrong value), and when a closure written for one input type is given another.
+/// A placeholder finds a value of its own type in the input it runs on. It fails when a closure
+/// written for one input type is given another, and when a body's placeholder escapes its body.
 ///
 /// ```
 /// use backprop::expr::internal::SameScope;
@@ -228,7 +276,7 @@ impl<T: Backprop, P: Path> Expr for Placeholder<T, P> {
 /// ```
 #[diagnostic::on_unimplemented(
     message = "a placeholder for a `{T}` finds a `{Self}` in the input it runs on",
-    label = "a placeholder of an enclosing closure is used inside `.then` or `fold` (pass it through the binding, as in `(u, x).then(|(u, x)| ...)`), or the closure's input differs from the value passed"
+    label = "the closure's input differs from the value passed, or a body's placeholder is used outside its body"
 )]
 pub trait SameScope<T> {
     /// Seals the trait (the scope check depends on it).

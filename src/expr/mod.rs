@@ -18,18 +18,18 @@ pub use constant::{constant, Const, Lit};
 pub use input::{Input, Placeholder};
 
 pub(crate) use input::{Root, TupleField};
-pub(crate) use scope::{Depth, MaxOf, Scoped, S, Z};
+pub(crate) use scope::{reading, reading_and_writing, AtLeast, Depth, Frame, MaxOf, ScopeOf, S, Z};
 
 /// The machinery behind placeholders: lens paths into the input ([`Root`](internal::Root),
 /// [`Field`](internal::Field)), the scope depths that keep a placeholder in its own closure
-/// ([`Z`](internal::Z), [`S`](internal::S), [`Scoped`](internal::Scoped)), and the traits that
+/// ([`Z`](internal::Z), [`S`](internal::S), [`Frame`](internal::Frame)), and the traits that
 /// run them. Public only because placeholder types and `#[derive(Backprop)]`'s output name
 /// them: not part of the API, and every trait in it is sealed. Name placeholder types with
 /// [`Placeholders`](crate::entry::Placeholders) instead.
 #[doc(hidden)]
 pub mod internal {
-    pub use super::input::{Field, Locate, Path, Root, SameScope, TupleField};
-    pub use super::scope::{Depth, MaxOf, Scoped, S, Z};
+    pub use super::input::{Field, Locate, Path, Root, SameScope, Side, TupleField};
+    pub use super::scope::{AtLeast, Depth, Frame, MaxOf, No, SameDepth, ScopeOf, Yes, S, Z};
 }
 
 use core::mem::MaybeUninit;

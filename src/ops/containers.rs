@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 use crate::expr::{
-    forward_owned, init, send, slot, written, Diff, Ex, Expr, Input, Root, Scoped, S,
+    forward_owned, init, reading, reading_and_writing, send, slot, written, AtLeast, Diff, Ex,
+    Expr, Frame, Input, Root, ScopeOf, S,
 };
 use crate::ops::fold::Sequence;
 use crate::ops::{unary, Unary, UnaryOp};
@@ -273,7 +274,9 @@ pub struct MapItems<A, R> {
     body: R,
 }
 
-type ItemIn<A> = Scoped<S<<A as Expr>::Depth>, <<A as Expr>::Out as Sequence>::Item>;
+/// The input of a `map_items` body: one element, read in place, in a frame over the enclosing
+/// input.
+type ItemIn<A, In> = Frame<S<<A as Expr>::Depth>, In, <<A as Expr>::Out as Sequence>::Item>;
 
 impl<A: Expr, R: Expr> Expr for MapItems<A, R>
 where
@@ -282,15 +285,21 @@ where
     type Out = Vec<R::Out>;
     type Depth = A::Depth;
     crate::expr::seal!();
-    const NEEDS_GRAD: bool = A::NEEDS_GRAD && R::NEEDS_GRAD;
+    // The body may read placeholders of enclosing closures.
+    const NEEDS_GRAD: bool = R::NEEDS_GRAD;
 }
 
-impl<In, A: Diff<In>, R: Diff<ItemIn<A>>> Diff<In> for MapItems<A, R>
+impl<In, A, R> Diff<In> for MapItems<A, R>
 where
+    In: ScopeOf,
+    A: Diff<In>,
     A::Out: Sequence,
+    A::Depth: AtLeast<In::Depth>,
+    R: Diff<ItemIn<A, In>>,
 {
-    /// The sequence's cache, then each element's input and cache, then the results.
-    type Cache = (A::Cache, Vec<(ItemIn<A>, R::Cache)>, Vec<R::Out>);
+    /// The sequence's cache, then each element's body cache, then the results (the elements
+    /// themselves are read in place from the sequence's value).
+    type Cache = (A::Cache, Vec<R::Cache>, Vec<R::Out>);
 
     crate::expr::seal!();
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
@@ -302,10 +311,9 @@ where
         let mut steps = Vec::with_capacity(items.len());
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            let input = Scoped::new(item.clone());
-            let c = forward_owned(&self.body, &input);
-            out.push(self.body.value(&input, &c).clone());
-            steps.push((input, c));
+            let c = reading(x, item, |frame| forward_owned(&self.body, frame));
+            out.push(reading(x, item, |frame| self.body.value(frame, &c).clone()));
+            steps.push(c);
         }
         slot!(p, 1).write(steps);
         slot!(p, 2).write(out);
@@ -320,15 +328,17 @@ where
         if !Self::NEEDS_GRAD {
             return;
         }
-        let ditems: Vec<_> =
-            c.1.iter()
-                .zip(dy)
-                .map(|((input, cache), d)| {
-                    let mut di = input.zero_like();
-                    self.body.backward(input, cache, d, &mut di);
-                    di.0
-                })
-                .collect();
+        let items = self.seq.value(x, &c.0).items();
+        let mut ditems = Vec::with_capacity(if A::NEEDS_GRAD { items.len() } else { 0 });
+        for ((item, cache), d) in items.iter().zip(&c.1).zip(dy) {
+            let mut di = item.zero_like();
+            reading_and_writing(x, item, dx, &mut di, |frame, grad| {
+                self.body.backward(frame, cache, d, grad)
+            });
+            if A::NEEDS_GRAD {
+                ditems.push(di);
+            }
+        }
         send(&self.seq, x, &c.0, dx, |g| {
             for (gi, di) in g.items_mut().iter_mut().zip(&ditems) {
                 gi.accumulate(di);
@@ -341,7 +351,7 @@ where
         let out = items
             .items()
             .iter()
-            .map(|item| self.body.eval(&Scoped::new(item.clone())).into_owned())
+            .map(|item| reading(x, item, |frame| self.body.eval(frame).into_owned()))
             .collect();
         Cow::Owned(out)
     }
@@ -586,10 +596,11 @@ pub struct MapValues<A, R> {
     body: R,
 }
 
-type ValueIn<A> = Scoped<
-    S<<A as Expr>::Depth>,
-    <<A as Expr>::Out as KeyedMap<<<A as Expr>::Out as ValueMap>::Key>>::Value,
->;
+/// A value of the map a `map_values` body reads.
+type ValueOf<A> = <<A as Expr>::Out as KeyedMap<<<A as Expr>::Out as ValueMap>::Key>>::Value;
+
+/// The input of a `map_values` body: one value, in a frame over the enclosing input.
+type ValueIn<A, In> = Frame<S<<A as Expr>::Depth>, In, ValueOf<A>>;
 
 impl<A: Expr> Ex<A>
 where
@@ -628,18 +639,23 @@ where
     type Out = <A::Out as ValueMap>::With<R::Out>;
     type Depth = A::Depth;
     crate::expr::seal!();
-    const NEEDS_GRAD: bool = A::NEEDS_GRAD && R::NEEDS_GRAD;
+    // The body may read placeholders of enclosing closures.
+    const NEEDS_GRAD: bool = R::NEEDS_GRAD;
 }
 
-impl<In, A: Diff<In>, R: Diff<ValueIn<A>>> Diff<In> for MapValues<A, R>
+impl<In, A, R> Diff<In> for MapValues<A, R>
 where
+    In: ScopeOf,
+    A: Diff<In>,
     A::Out: ValueMap,
+    A::Depth: AtLeast<In::Depth>,
+    R: Diff<ValueIn<A, In>>,
 {
-    /// The map's cache, then each key with its value's input and the body's cache, then the result.
+    /// The map's cache, then each key with its value and the body's cache, then the result.
     #[allow(clippy::type_complexity)]
     type Cache = (
         A::Cache,
-        Vec<(<A::Out as ValueMap>::Key, ValueIn<A>, R::Cache)>,
+        Vec<(<A::Out as ValueMap>::Key, ValueOf<A>, R::Cache)>,
         <A::Out as ValueMap>::With<R::Out>,
     );
 
@@ -653,10 +669,12 @@ where
         let mut steps = Vec::with_capacity(pairs.len());
         let mut out = Vec::with_capacity(pairs.len());
         for (k, v) in pairs {
-            let input = Scoped::new(v.clone());
-            let c = forward_owned(&self.body, &input);
-            out.push((k.clone(), self.body.value(&input, &c).clone()));
-            steps.push((k.clone(), input, c));
+            let c = reading(x, v, |frame| forward_owned(&self.body, frame));
+            out.push((
+                k.clone(),
+                reading(x, v, |frame| self.body.value(frame, &c).clone()),
+            ));
+            steps.push((k.clone(), v.clone(), c));
         }
         let out = <A::Out as ValueMap>::from_pairs(out);
         slot!(p, 1).write(steps);
@@ -672,15 +690,17 @@ where
         if !Self::NEEDS_GRAD {
             return;
         }
-        let dvalues: Vec<_> =
-            c.1.iter()
-                .filter_map(|(k, input, cache)| {
-                    let d = dy.value_at(k)?.clone();
-                    let mut dv = input.zero_like();
-                    self.body.backward(input, cache, d, &mut dv);
-                    Some((k, dv.0))
-                })
-                .collect();
+        let mut dvalues = Vec::with_capacity(if A::NEEDS_GRAD { c.1.len() } else { 0 });
+        for (k, v, cache) in &c.1 {
+            let Some(d) = dy.value_at(k) else { continue };
+            let mut dv = v.zero_like();
+            reading_and_writing(x, v, dx, &mut dv, |frame, grad| {
+                self.body.backward(frame, cache, d.clone(), grad)
+            });
+            if A::NEEDS_GRAD {
+                dvalues.push((k, dv));
+            }
+        }
         send(&self.map, x, &c.0, dx, |g| {
             for (k, dv) in &dvalues {
                 if let Some(gv) = g.value_at_mut(k) {
@@ -698,7 +718,7 @@ where
             .map(|(k, v)| {
                 (
                     k.clone(),
-                    self.body.eval(&Scoped::new(v.clone())).into_owned(),
+                    reading(x, v, |frame| self.body.eval(frame).into_owned()),
                 )
             })
             .collect();

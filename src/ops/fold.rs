@@ -15,8 +15,8 @@ use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
 use crate::expr::{
-    forward_owned, init, send, send_owned, slot, written, Diff, Ex, Expr, Input, MaxOf, Root,
-    Scoped, S,
+    forward_owned, init, reading, reading_and_writing, send, send_owned, slot, written, AtLeast,
+    Diff, Ex, Expr, Frame, Input, MaxOf, Root, ScopeOf, S,
 };
 use crate::Backprop;
 
@@ -72,11 +72,11 @@ pub struct Fold<A, I, R> {
     body: R,
 }
 
-/// The input of a fold's body: the carried value and one element, in the body's own scope.
-type Step<A, I> = Scoped<
-    S<MaxOf<<A as Expr>::Depth, <I as Expr>::Depth>>,
-    (<I as Expr>::Out, <<A as Expr>::Out as Sequence>::Item),
->;
+/// What a fold's body reads at one step: the carried value and one element.
+type Step<A, I> = (<I as Expr>::Out, <<A as Expr>::Out as Sequence>::Item);
+
+/// The input of a fold's body: its step, in a frame over the enclosing input.
+type StepIn<A, I, In> = Frame<S<MaxOf<<A as Expr>::Depth, <I as Expr>::Depth>>, In, Step<A, I>>;
 
 impl<A: Expr> Ex<A>
 where
@@ -126,16 +126,20 @@ where
     type Out = I::Out;
     type Depth = MaxOf<A::Depth, I::Depth>;
     crate::expr::seal!();
-    const NEEDS_GRAD: bool = (A::NEEDS_GRAD || I::NEEDS_GRAD) && R::NEEDS_GRAD;
+    // The body may read placeholders of enclosing closures (the weights of a recurrent
+    // layer): it needs a backward pass whenever it has a leaf that wants a gradient.
+    const NEEDS_GRAD: bool = R::NEEDS_GRAD;
 }
 
 impl<In, A, I, R> Diff<In> for Fold<A, I, R>
 where
+    In: ScopeOf,
     A: Diff<In>,
     A::Out: Sequence,
     I: Diff<In>,
-    R: Diff<Step<A, I>, Out = I::Out>,
-    (I::Out, <A::Out as Sequence>::Item): Backprop,
+    MaxOf<A::Depth, I::Depth>: AtLeast<In::Depth>,
+    R: Diff<StepIn<A, I, In>, Out = I::Out>,
+    Step<A, I>: Backprop,
 {
     /// The sequence's and the initial value's caches, then each step's input and cache.
     type Cache = (A::Cache, I::Cache, Vec<(Step<A, I>, R::Cache)>, I::Out);
@@ -152,9 +156,9 @@ where
         let mut h = self.init.value(x, init(ci)).clone();
         let mut steps = Vec::with_capacity(items.len());
         for item in items {
-            let step = Scoped::new((h, item.clone()));
-            let c = forward_owned(&self.body, &step);
-            h = self.body.value(&step, &c).clone();
+            let step = (h, item.clone());
+            let c = reading(x, &step, |frame| forward_owned(&self.body, frame));
+            h = reading(x, &step, |frame| self.body.value(frame, &c).clone());
             steps.push((step, c));
         }
         slot!(p, 2).write(steps);
@@ -172,12 +176,16 @@ where
             return;
         }
         let mut dh = dy;
-        let mut ditems = Vec::with_capacity(c.2.len());
+        let mut ditems = Vec::with_capacity(if A::NEEDS_GRAD { c.2.len() } else { 0 });
         for (step, cache) in c.2.iter().rev() {
             let mut dstep = step.zero_like();
-            self.body.backward(step, cache, dh, &mut dstep);
-            let (dprev, ditem) = dstep.0;
-            ditems.push(ditem);
+            reading_and_writing(x, step, dx, &mut dstep, |frame, grad| {
+                self.body.backward(frame, cache, dh, grad)
+            });
+            let (dprev, ditem) = dstep;
+            if A::NEEDS_GRAD {
+                ditems.push(ditem);
+            }
             dh = dprev;
         }
         send(&self.seq, x, &c.0, dx, |g| {
@@ -194,8 +202,8 @@ where
         let items = self.seq.eval(x);
         let mut h = self.init.eval(x).into_owned();
         for item in items.items() {
-            let step = Scoped::new((h, item.clone()));
-            h = self.body.eval(&step).into_owned();
+            let step = (h, item.clone());
+            h = reading(x, &step, |frame| self.body.eval(frame).into_owned());
         }
         Cow::Owned(h)
     }
