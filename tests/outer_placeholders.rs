@@ -146,3 +146,51 @@ fn map_values_bodies_read_outer_placeholders() {
     };
     assert_grad!(f, &(m.clone(), 1.5_f64));
 }
+
+#[test]
+fn scan_keeps_every_step_and_its_gradient_matches_central_differences() {
+    let xs: Vec<f64> = vec![0.5, -1.0, 0.25, 2.0];
+    let targets: Vec<f64> = vec![0.1, -0.2, 0.3, 0.0];
+    // A sequence-to-sequence loss: every step's output against its target.
+    let f = |(w, u, h0): Placeholders<(f64, f64, f64)>| {
+        constant(&xs)
+            .scan(h0, |(h, x)| (h * w + x * u).tanh())
+            .map_items(|h| h * h)
+            .sum_items()
+    };
+    assert_grad!(f, &(0.8_f64, 0.3_f64, 0.1_f64));
+    let seq = |(w, u, h0): Placeholders<(f64, f64, f64)>| {
+        constant(&xs).scan(h0, |(h, x)| (h * w + x * u).tanh())
+    };
+    let hs = eval(seq, &(0.8, 0.3, 0.1));
+    let mut h = 0.1_f64;
+    for (x, got) in xs.iter().zip(&hs) {
+        h = (h * 0.8 + x * 0.3).tanh();
+        assert!((h - got).abs() < 1e-15);
+    }
+    assert_eq!(hs.len(), 4);
+    // A per-step seed through vjp: the gradient of sum_t h_t c_t, against central differences.
+    let (_, g) = vjp(seq, &(0.8, 0.3, 0.1), targets.clone()).unwrap();
+    let fd = |p: (f64, f64, f64)| -> f64 {
+        eval(seq, &p).iter().zip(&targets).map(|(h, t)| h * t).sum()
+    };
+    let e = 1e-6;
+    let p = (0.8, 0.3, 0.1);
+    let d0 = (fd((p.0 + e, p.1, p.2)) - fd((p.0 - e, p.1, p.2))) / (2.0 * e);
+    let d1 = (fd((p.0, p.1 + e, p.2)) - fd((p.0, p.1 - e, p.2))) / (2.0 * e);
+    let d2 = (fd((p.0, p.1, p.2 + e)) - fd((p.0, p.1, p.2 - e))) / (2.0 * e);
+    assert!(
+        (g.0 - d0).abs() < 1e-8 && (g.1 - d1).abs() < 1e-8 && (g.2 - d2).abs() < 1e-8,
+        "{g:?} vs {:?}",
+        (d0, d1, d2)
+    );
+    // An empty sequence: an empty Vec, and no gradient.
+    let none: Vec<f64> = vec![];
+    let (y, g) = vjp(
+        |h0| constant(&none).scan(h0, |(h, x)| h + x),
+        &1.0_f64,
+        vec![],
+    )
+    .unwrap();
+    assert_eq!((y, g), (vec![], 0.0));
+}

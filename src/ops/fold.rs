@@ -66,10 +66,87 @@ impl<T: Backprop> Sequence for Vec<T> {
 /// assert_eq!((y, g), (24.0, [12.0, 8.0, 6.0]));
 /// ```
 #[derive(Clone, Copy, Debug)]
-pub struct Fold<A, I, R> {
+pub struct Fold<A, I, R, K = Last> {
     seq: A,
     init: I,
     body: R,
+    /// Which value the fold returns (zero-sized).
+    _kind: K,
+}
+
+/// What a fold returns: the last carried value ([`Last`], [`Ex::fold`]) or every step's
+/// ([`All`], [`Ex::scan`]).
+pub trait FoldKind: Copy + 'static {
+    /// The fold's value, from the carried values `h_1..h_n` (and `h_0` when `n = 0`).
+    type Out<H: Backprop>: Backprop;
+    /// What is kept of the carried values during the forward pass.
+    type Kept<H: Backprop>;
+    /// Nothing kept yet, for `n` steps.
+    fn start<H: Backprop>(n: usize) -> Self::Kept<H>;
+    /// Keeps `h_t`.
+    fn keep<H: Backprop>(kept: &mut Self::Kept<H>, h: &H);
+    /// The value, from what was kept and the last carried value.
+    fn finish<H: Backprop>(kept: Self::Kept<H>, last: H) -> Self::Out<H>;
+    /// The gradient of the last carried value `h_n`, from the gradient of the value (`init`
+    /// gives the shape when there is no step; `last` computes `h_n`, needed only then).
+    fn last_grad<H: Backprop>(dy: &Self::Out<H>, last: impl FnOnce() -> H) -> H;
+    /// Adds the part of the value's gradient that reads `h_t` directly (for `t < n`) into `dh`.
+    fn add_step_grad<H: Backprop>(dy: &Self::Out<H>, t: usize, dh: &mut H);
+}
+
+/// A fold's value is its last carried value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Last;
+
+impl FoldKind for Last {
+    type Out<H: Backprop> = H;
+    type Kept<H: Backprop> = ();
+    #[inline(always)]
+    fn start<H: Backprop>(_: usize) {}
+    #[inline(always)]
+    fn keep<H: Backprop>(_: &mut (), _: &H) {}
+    #[inline(always)]
+    fn finish<H: Backprop>(_: (), last: H) -> H {
+        last
+    }
+    #[inline(always)]
+    fn last_grad<H: Backprop>(dy: &H, _: impl FnOnce() -> H) -> H {
+        dy.clone()
+    }
+    #[inline(always)]
+    fn add_step_grad<H: Backprop>(_: &H, _: usize, _: &mut H) {}
+}
+
+/// A scan's value is every step's carried value, `[h_1, .., h_n]`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct All;
+
+impl FoldKind for All {
+    type Out<H: Backprop> = Vec<H>;
+    type Kept<H: Backprop> = Vec<H>;
+    #[inline(always)]
+    fn start<H: Backprop>(n: usize) -> Vec<H> {
+        Vec::with_capacity(n)
+    }
+    #[inline(always)]
+    fn keep<H: Backprop>(kept: &mut Vec<H>, h: &H) {
+        kept.push(h.clone());
+    }
+    #[inline(always)]
+    fn finish<H: Backprop>(kept: Vec<H>, _: H) -> Vec<H> {
+        kept
+    }
+    #[inline(always)]
+    fn last_grad<H: Backprop>(dy: &Vec<H>, last: impl FnOnce() -> H) -> H {
+        dy.last().cloned().unwrap_or_else(|| last().zero_like())
+    }
+    #[inline(always)]
+    fn add_step_grad<H: Backprop>(dy: &Vec<H>, t: usize, dh: &mut H) {
+        // h_t is output t - 1 (outputs start at h_1).
+        if let Some(d) = t.checked_sub(1).and_then(|i| dy.get(i)) {
+            dh.accumulate(d);
+        }
+    }
 }
 
 /// What a fold's body reads at one step: the carried value and one element.
@@ -115,15 +192,47 @@ where
             seq: self.0,
             init: init.0,
             body: body(ph).0,
+            _kind: Last,
+        })
+    }
+
+    /// Like [`fold`](Ex::fold), but the value is every step's carried value, `[h_1, .., h_n]`
+    /// (an empty `Vec` for an empty sequence): for sequence-to-sequence losses. Backward adds
+    /// each step's own gradient to the one flowing back from the later steps.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// // running sums of w x_t, and a loss on all of them
+    /// let xs = vec![1.0_f64, 2.0, 3.0];
+    /// let (y, g) = value_and_grad(|w| constant(&xs).scan(constant(&0.0), |(h, x)| h + w * x), &2.0);
+    /// assert_eq!(y, vec![2.0, 6.0, 12.0]);
+    /// assert_eq!(g, 1.0 + 3.0 + 6.0); // the seed is one for each output
+    /// ```
+    #[inline(always)]
+    pub fn scan<I, F, R>(self, init: Ex<I>, body: F) -> Ex<Fold<A, I, R, All>>
+    where
+        I: Expr,
+        (I::Out, <A::Out as Sequence>::Item): Input,
+        F: FnOnce(
+            <(I::Out, <A::Out as Sequence>::Item) as Input>::Ph<Root<S<MaxOf<A::Depth, I::Depth>>>>,
+        ) -> Ex<R>,
+        R: Expr<Out = I::Out>,
+    {
+        let ph = <(I::Out, <A::Out as Sequence>::Item) as Input>::placeholder();
+        Ex(Fold {
+            seq: self.0,
+            init: init.0,
+            body: body(ph).0,
+            _kind: All,
         })
     }
 }
 
-impl<A: Expr, I: Expr, R: Expr<Out = I::Out>> Expr for Fold<A, I, R>
+impl<A: Expr, I: Expr, R: Expr<Out = I::Out>, K: FoldKind> Expr for Fold<A, I, R, K>
 where
     A::Out: Sequence,
 {
-    type Out = I::Out;
+    type Out = K::Out<I::Out>;
     type Depth = MaxOf<A::Depth, I::Depth>;
     crate::expr::seal!();
     // The body may read placeholders of enclosing closures (the weights of a recurrent
@@ -131,8 +240,9 @@ where
     const NEEDS_GRAD: bool = R::NEEDS_GRAD;
 }
 
-impl<In, A, I, R> Diff<In> for Fold<A, I, R>
+impl<In, A, I, R, K> Diff<In> for Fold<A, I, R, K>
 where
+    K: FoldKind,
     In: ScopeOf,
     A: Diff<In>,
     A::Out: Sequence,
@@ -141,8 +251,13 @@ where
     R: Diff<StepIn<A, I, In>, Out = I::Out>,
     Step<A, I>: Backprop,
 {
-    /// The sequence's and the initial value's caches, then each step's input and cache.
-    type Cache = (A::Cache, I::Cache, Vec<(Step<A, I>, R::Cache)>, I::Out);
+    /// The sequence's and the initial value's caches, each step's input and cache, the value.
+    type Cache = (
+        A::Cache,
+        I::Cache,
+        Vec<(Step<A, I>, R::Cache)>,
+        K::Out<I::Out>,
+    );
 
     crate::expr::seal!();
     fn forward(&self, x: &In, cache: &mut MaybeUninit<Self::Cache>) {
@@ -155,14 +270,17 @@ where
         let items = self.seq.value(x, init(ca)).items();
         let mut h = self.init.value(x, init(ci)).clone();
         let mut steps = Vec::with_capacity(items.len());
+        let mut kept = K::start(items.len());
         for item in items {
             let step = (h, item.clone());
             let c = reading(x, &step, |frame| forward_owned(&self.body, frame));
             h = reading(x, &step, |frame| self.body.value(frame, &c).clone());
+            K::keep(&mut kept, &h);
             steps.push((step, c));
         }
+        let value = K::finish(kept, h);
         slot!(p, 2).write(steps);
-        slot!(p, 3).write(h);
+        slot!(p, 3).write(value);
         ga.disarm();
         gi.disarm();
     }
@@ -175,14 +293,20 @@ where
         if !Self::NEEDS_GRAD {
             return;
         }
-        let mut dh = dy;
+        let last = || match c.2.last() {
+            Some((step, cache)) => reading(x, step, |frame| self.body.value(frame, cache).clone()),
+            None => self.init.value(x, &c.1).clone(),
+        };
+        let mut dh = K::last_grad(&dy, last);
         let mut ditems = Vec::with_capacity(if A::NEEDS_GRAD { c.2.len() } else { 0 });
-        for (step, cache) in c.2.iter().rev() {
+        for (t, (step, cache)) in c.2.iter().enumerate().rev() {
             let mut dstep = step.zero_like();
             reading_and_writing(x, step, dx, &mut dstep, |frame, grad| {
                 self.body.backward(frame, cache, dh, grad)
             });
-            let (dprev, ditem) = dstep;
+            let (mut dprev, ditem) = dstep;
+            // h_t (the input of step t) is also output t of a scan.
+            K::add_step_grad(&dy, t, &mut dprev);
             if A::NEEDS_GRAD {
                 ditems.push(ditem);
             }
@@ -201,10 +325,12 @@ where
     fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
         let items = self.seq.eval(x);
         let mut h = self.init.eval(x).into_owned();
+        let mut kept = K::start(items.items().len());
         for item in items.items() {
             let step = (h, item.clone());
             h = reading(x, &step, |frame| self.body.eval(frame).into_owned());
+            K::keep(&mut kept, &h);
         }
-        Cow::Owned(h)
+        Cow::Owned(K::finish(kept, h))
     }
 }
