@@ -30,10 +30,12 @@ pub mod checkpoint;
 mod init;
 mod optim;
 mod parallel;
+mod recurrent;
 
 pub use init::Rng;
 pub use optim::{Adam, Momentum, Optimizer, Sgd};
 pub use parallel::{parallel_grad, NoBuffers};
+pub use recurrent::{RnnCell, RnnCellPlaceholders, RnnStep};
 
 use crate::{Dim, Matrix, Scalar, Vector};
 
