@@ -6,14 +6,14 @@
 //! node must be usable on the body's own input (a frame over the enclosing input), which an
 //! opaque type would hide.
 
-use crate::dims::{U0, U1, U2};
-use crate::expr::internal::{Field, Path};
-use crate::expr::{Expr, Placeholder};
-use crate::ops::elementwise::{Add, Zip};
+use crate::dims::{U0, U1, U10, U11, U2, U3, U4, U5, U6, U7, U8, U9};
+use crate::expr::internal::{Field, Path, Root, S};
+use crate::expr::{Expr, Placeholder, Then};
+use crate::ops::elementwise::{Add, Mul, Zip};
 use crate::ops::linalg::MatVec;
-use crate::ops::map::{Map, Tanh};
+use crate::ops::map::{Logistic, Map, Tanh};
 use crate::ops::Binary;
-use crate::{Dim, Ex, Matrix, Scalar, Vector};
+use crate::{tuple, Bind, Dim, Ex, Matrix, Scalar, Vector};
 
 use super::Rng;
 
@@ -54,11 +54,16 @@ impl<T: Scalar, I: Dim, H: Dim> RnnCell<T, I, H> {
     pub fn xavier(rng: &mut Rng) -> Self {
         let a = (6.0 / (I::USIZE + H::USIZE + H::USIZE) as f64).sqrt();
         RnnCell {
-            wx: Matrix::from_fn(|_, _| T::from_f64(rng.uniform(-a, a))),
-            wh: Matrix::from_fn(|_, _| T::from_f64(rng.uniform(-a, a))),
+            wx: uniform(rng, a),
+            wh: uniform(rng, a),
             b: Vector::zeros(),
         }
     }
+}
+
+/// A matrix of `U(-a, a)` entries.
+fn uniform<T: Scalar, R: Dim, C: Dim>(rng: &mut Rng, a: f64) -> Matrix<T, R, C> {
+    Matrix::from_fn(|_, _| T::from_f64(rng.uniform(-a, a)))
 }
 
 /// A field of a record placeholder at path `P`.
@@ -96,5 +101,161 @@ impl<T: Scalar, I: Dim, H: Dim, P: Path> RnnCellPlaceholders<T, I, H, P> {
         S: Expr<Out = Vector<T, H>>,
     {
         (self.wx.matvec(x) + self.wh.matvec(h) + self.b).tanh()
+    }
+}
+
+/// A long short-term memory cell (Hochreiter and Schmidhuber), input of `I`, state `(h, c)` of
+/// `H` each:
+///
+/// ```text
+/// i = logistic(W_i x + U_i h + b_i)    f = logistic(W_f x + U_f h + b_f)
+/// g = tanh(W_g x + U_g h + b_g)        o = logistic(W_o x + U_o h + b_o)
+/// c' = f * c + i * g                   h' = o * tanh(c')
+/// ```
+///
+/// ```
+/// use backprop::nn::{Lstm, Rng};
+/// use backprop::prelude::*;
+/// let cell: Lstm<f64, U1, U3> = Lstm::xavier(&mut Rng::new(3));
+/// assert_eq!(cell.bf, Vector::filled(1.0)); // the forget gate starts open
+/// let xs: Vec<Vector<f64, U1>> = (0..8).map(|t| Vector::from([(t as f64).sin()])).collect();
+/// let zero = Vector::<f64, U3>::zeros();
+/// let loss = |p: Placeholders<Lstm<f64, U1, U3>>| {
+///     constant(&xs)
+///         .fold(tuple((constant(&zero), constant(&zero))), |((h, c), x)| p.step(x, h, c))
+///         .get_field(U0)
+///         .sum()
+/// };
+/// assert!(check_grad(loss, &cell, 1e-6).passed(1e-7));
+/// ```
+#[derive(crate::Backprop, Clone, Debug, PartialEq)]
+pub struct Lstm<T: Scalar, I: Dim, H: Dim> {
+    /// Input gate: input weights.
+    pub wi: Matrix<T, H, I>,
+    /// Input gate: recurrent weights.
+    pub ui: Matrix<T, H, H>,
+    /// Input gate: biases.
+    pub bi: Vector<T, H>,
+    /// Forget gate: input weights.
+    pub wf: Matrix<T, H, I>,
+    /// Forget gate: recurrent weights.
+    pub uf: Matrix<T, H, H>,
+    /// Forget gate: biases (1 at initialisation).
+    pub bf: Vector<T, H>,
+    /// Candidate: input weights.
+    pub wg: Matrix<T, H, I>,
+    /// Candidate: recurrent weights.
+    pub ug: Matrix<T, H, H>,
+    /// Candidate: biases.
+    pub bg: Vector<T, H>,
+    /// Output gate: input weights.
+    pub wo: Matrix<T, H, I>,
+    /// Output gate: recurrent weights.
+    pub uo: Matrix<T, H, H>,
+    /// Output gate: biases.
+    pub bo: Vector<T, H>,
+}
+
+impl<T: Scalar, I: Dim, H: Dim> Lstm<T, I, H> {
+    /// Xavier-uniform weights (each gate's input and recurrent weights as one `H x (I + H)`
+    /// layer), zero biases except the forget gate's, set to 1 so that the cell keeps its state
+    /// by default (Jozefowicz et al. 2015).
+    ///
+    /// ```
+    /// use backprop::nn::{Lstm, Rng};
+    /// use backprop::prelude::*;
+    /// let c: Lstm<f64, U2, U4> = Lstm::xavier(&mut Rng::new(4));
+    /// assert!(c.bi == Vector::zeros() && c.bf == Vector::filled(1.0));
+    /// ```
+    pub fn xavier(rng: &mut Rng) -> Self {
+        let a = (6.0 / (I::USIZE + H::USIZE + H::USIZE) as f64).sqrt();
+        Lstm {
+            wi: uniform(rng, a),
+            ui: uniform(rng, a),
+            bi: Vector::zeros(),
+            wf: uniform(rng, a),
+            uf: uniform(rng, a),
+            bf: Vector::filled(T::one()),
+            wg: uniform(rng, a),
+            ug: uniform(rng, a),
+            bg: Vector::zeros(),
+            wo: uniform(rng, a),
+            uo: uniform(rng, a),
+            bo: Vector::zeros(),
+        }
+    }
+}
+
+/// `W x + U h + b`, with `W`, `U`, `b` the record's fields `Wi`, `Ui`, `Bi`.
+type Affine<T, I, H, P, X, S, Wi, Ui, Bi> = Binary<
+    Zip<Add>,
+    Binary<
+        Zip<Add>,
+        Binary<MatVec, FieldOf<Matrix<T, H, I>, Wi, P>, X>,
+        Binary<MatVec, FieldOf<Matrix<T, H, H>, Ui, P>, S>,
+    >,
+    FieldOf<Vector<T, H>, Bi, P>,
+>;
+
+/// `c' = f * c + i * g`.
+type NextCell<T, I, H, P, X, S, C> = Binary<
+    Zip<Add>,
+    Binary<Zip<Mul>, Map<Logistic, Affine<T, I, H, P, X, S, U3, U4, U5>>, C>,
+    Binary<
+        Zip<Mul>,
+        Map<Logistic, Affine<T, I, H, P, X, S, U0, U1, U2>>,
+        Map<Tanh, Affine<T, I, H, P, X, S, U6, U7, U8>>,
+    >,
+>;
+
+/// The output gate.
+type OutputGate<T, I, H, P, X, S> = Map<Logistic, Affine<T, I, H, P, X, S, U9, U10, U11>>;
+
+/// `(c', o)`, bound once.
+type Bound<T, I, H, P, X, S, C> = (NextCell<T, I, H, P, X, S, C>, OutputGate<T, I, H, P, X, S>);
+
+/// A placeholder of the body that reads `(c', o)`.
+type Inner<T, H, B, F> = Placeholder<Vector<T, H>, Field<F, Root<S<<B as Expr>::Depth>>>>;
+
+/// The node of [`LstmPlaceholders::step`]: `(c', o)` computed once, then `(o * tanh(c'), c')`.
+pub type LstmStep<T, I, H, P, X, Sh, C> = Then<
+    Bound<T, I, H, P, X, Sh, C>,
+    (
+        Binary<
+            Zip<Mul>,
+            Inner<T, H, Bound<T, I, H, P, X, Sh, C>, U1>,
+            Map<Tanh, Inner<T, H, Bound<T, I, H, P, X, Sh, C>, U0>>,
+        >,
+        Inner<T, H, Bound<T, I, H, P, X, Sh, C>, U0>,
+    ),
+>;
+
+impl<T: Scalar, I: Dim, H: Dim, P: Path> LstmPlaceholders<T, I, H, P> {
+    /// One step: the next state `(h', c')` from the input `x` and the state `(h, c)`.
+    ///
+    /// ```
+    /// use backprop::nn::{Lstm, Rng};
+    /// use backprop::prelude::*;
+    /// let cell: Lstm<f64, U1, U2> = Lstm::xavier(&mut Rng::new(5));
+    /// let (x, z) = (Vector::<f64, U1>::from([0.5]), Vector::<f64, U2>::zeros());
+    /// let (h, c) = eval(|p: Placeholders<Lstm<f64, U1, U2>>| p.step(constant(&x), constant(&z), constant(&z)), &cell);
+    /// // from a zero state: c' = i * g, h' = o * tanh(c')
+    /// let gate = |w: &Matrix<f64, U2, U1>, b: &Vector<f64, U2>, k: usize| w[(k, 0)] * 0.5 + b[k];
+    /// let lg = |v: f64| 1.0 / (1.0 + (-v).exp());
+    /// let c0 = lg(gate(&cell.wi, &cell.bi, 0)) * gate(&cell.wg, &cell.bg, 0).tanh();
+    /// assert!((c[0] - c0).abs() < 1e-15 && (h[0] - lg(gate(&cell.wo, &cell.bo, 0)) * c0.tanh()).abs() < 1e-15);
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn step<X, Sh, C>(self, x: Ex<X>, h: Ex<Sh>, c: Ex<C>) -> Ex<LstmStep<T, I, H, P, X, Sh, C>>
+    where
+        X: Expr<Out = Vector<T, I>> + Copy,
+        Sh: Expr<Out = Vector<T, H>> + Copy,
+        C: Expr<Out = Vector<T, H>>,
+    {
+        let i = (self.wi.matvec(x) + self.ui.matvec(h) + self.bi).logistic();
+        let f = (self.wf.matvec(x) + self.uf.matvec(h) + self.bf).logistic();
+        let g = (self.wg.matvec(x) + self.ug.matvec(h) + self.bg).tanh();
+        let o = (self.wo.matvec(x) + self.uo.matvec(h) + self.bo).logistic();
+        (f * c + i * g, o).then(|(c, o)| tuple((o * c.tanh(), c)))
     }
 }
