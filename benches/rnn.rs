@@ -6,6 +6,7 @@
 //! The hand-written version keeps every buffer between calls, writes each gradient on the
 //! first step of the backward pass (no zero-fill), and runs plain loops over slices.
 
+use backprop::nn::Lstm;
 use backprop::prelude::*;
 use backprop::tape::Tape;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
@@ -297,29 +298,18 @@ fn bench_size<H: Dim>(c: &mut Criterion) {
     group.finish();
 }
 
-/// An LSTM cell's parameters: input, forget, candidate and output gates.
+/// An LSTM cell (`nn::Lstm`) and a linear readout.
 #[derive(Backprop, Clone)]
-struct Lstm<H: Dim> {
-    wi: Matrix<f64, H, U1>,
-    ui: Matrix<f64, H, H>,
-    bi: Vector<f64, H>,
-    wf: Matrix<f64, H, U1>,
-    uf: Matrix<f64, H, H>,
-    bf: Vector<f64, H>,
-    wg: Matrix<f64, H, U1>,
-    ug: Matrix<f64, H, H>,
-    bg: Vector<f64, H>,
-    wo: Matrix<f64, H, U1>,
-    uo: Matrix<f64, H, H>,
-    bo: Vector<f64, H>,
+struct LstmNet<H: Dim> {
+    cell: Lstm<f64, U1, H>,
     out: Matrix<f64, U1, H>,
 }
 
-fn lstm<H: Dim>() -> Lstm<H> {
+fn lstm<H: Dim>() -> LstmNet<H> {
     let n = H::USIZE as f64;
     let w = |k: f64| Matrix::from_fn(|i, _| 0.3 * ((i as f64) * 0.7 + k).sin());
     let u = |k: f64| Matrix::from_fn(|i, j| 0.5 * ((i * 7 + j * 3) as f64 + k).cos() / n);
-    Lstm {
+    let cell = Lstm {
         wi: w(0.1),
         ui: u(0.1),
         bi: Vector::zeros(),
@@ -332,25 +322,24 @@ fn lstm<H: Dim>() -> Lstm<H> {
         wo: w(0.4),
         uo: u(0.4),
         bo: Vector::zeros(),
+    };
+    LstmNet {
+        cell,
         out: Matrix::from_fn(|_, j| 0.2 * ((j as f64) * 0.3).cos()),
     }
 }
 
 fn lstm_static<H: Dim>(
-    p: &Lstm<H>,
+    p: &LstmNet<H>,
     xs: &Vec<Vector<f64, U1>>,
     target: &Vector<f64, U1>,
-    g: &mut Lstm<H>,
+    g: &mut LstmNet<H>,
 ) -> f64 {
     let zero = Vector::<f64, H>::zeros();
     value_and_grad_acc(
         |p| {
             let hc = constant(xs).fold(tuple((constant(&zero), constant(&zero))), |((h, c), x)| {
-                let i = (p.wi.matvec(x) + p.ui.matvec(h) + p.bi).logistic();
-                let f = (p.wf.matvec(x) + p.uf.matvec(h) + p.bf).logistic();
-                let gg = (p.wg.matvec(x) + p.ug.matvec(h) + p.bg).tanh();
-                let o = (p.wo.matvec(x) + p.uo.matvec(h) + p.bo).logistic();
-                (f * c + i * gg, o).then(|(c, o)| tuple((o * c.tanh(), c)))
+                p.cell.step(x, h, c)
             });
             (p.out.matvec(hc.get_field(U0)) - constant(target))
                 .powi(2)
@@ -403,18 +392,16 @@ fn bench_lstm<H: Dim>(c: &mut Criterion) {
     let mut g = p.zero_like();
     let ls = lstm_static(&p, &xs, &target, &mut g);
     let mut tape = Tape::new();
-    tape.var(p.wi.clone());
-    tape.var(p.ui.clone());
-    tape.var(p.bi.clone());
-    tape.var(p.wf.clone());
-    tape.var(p.uf.clone());
-    tape.var(p.bf.clone());
-    tape.var(p.wg.clone());
-    tape.var(p.ug.clone());
-    tape.var(p.bg.clone());
-    tape.var(p.wo.clone());
-    tape.var(p.uo.clone());
-    tape.var(p.bo.clone());
+    let cell = &p.cell;
+    for ((w, u), b) in [&cell.wi, &cell.wf, &cell.wg, &cell.wo]
+        .into_iter()
+        .zip([&cell.ui, &cell.uf, &cell.ug, &cell.uo])
+        .zip([&cell.bi, &cell.bf, &cell.bg, &cell.bo])
+    {
+        tape.var(w.clone());
+        tape.var(u.clone());
+        tape.var(b.clone());
+    }
     tape.var(p.out.clone());
     let lt = lstm_tape::<H>(&mut tape, &xs, &target);
     assert!(

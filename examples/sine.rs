@@ -12,7 +12,8 @@
 //! cargo run --release --example sine
 //! ```
 
-use backprop::nn::{Adam, Optimizer, Rng};
+use backprop::nn::{Adam, Dense, Lstm, Optimizer, Rng};
+use backprop::ops::map::Identity;
 use backprop::prelude::*;
 
 type Lags2 = Vector<f64, U2>;
@@ -51,51 +52,11 @@ fn ar2(series: &[f64], steps: usize) -> (f64, f64, f64) {
     (a[0], a[1], loss)
 }
 
-/// An LSTM cell with a linear readout.
+/// An LSTM cell and a linear readout of its hidden state.
 #[derive(Backprop, Clone, Debug)]
-struct Lstm {
-    wi: Matrix<f64, U8, U1>,
-    ui: Matrix<f64, U8, U8>,
-    bi: Vector<f64, U8>,
-    wf: Matrix<f64, U8, U1>,
-    uf: Matrix<f64, U8, U8>,
-    bf: Vector<f64, U8>,
-    wg: Matrix<f64, U8, U1>,
-    ug: Matrix<f64, U8, U8>,
-    bg: Vector<f64, U8>,
-    wo: Matrix<f64, U8, U1>,
-    uo: Matrix<f64, U8, U8>,
-    bo: Vector<f64, U8>,
-    out: Matrix<f64, U1, U8>,
-    out_b: Vector<f64, U1>,
-}
-
-impl Lstm {
-    /// Uniform weights in `+-1/sqrt(8)`, zero biases except the forget gate's, at 1 (so the
-    /// cell remembers by default, as is usual).
-    fn new(rng: &mut Rng) -> Self {
-        let a = 1.0 / 8f64.sqrt();
-        let mut w = || Matrix::from_fn(|_, _| rng.uniform(-a, a));
-        let (wi, wf, wg, wo) = (w(), w(), w(), w());
-        let mut u = || Matrix::from_fn(|_, _| rng.uniform(-a, a));
-        let (ui, uf, ug, uo) = (u(), u(), u(), u());
-        Lstm {
-            wi,
-            ui,
-            bi: Vector::zeros(),
-            wf,
-            uf,
-            bf: Vector::filled(1.0),
-            wg,
-            ug,
-            bg: Vector::zeros(),
-            wo,
-            uo,
-            bo: Vector::zeros(),
-            out: Matrix::from_fn(|_, _| rng.uniform(-a, a)),
-            out_b: Vector::zeros(),
-        }
-    }
+struct Model {
+    cell: Lstm<f64, U1, U8>,
+    out: Dense<f64, U8, U1>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -121,7 +82,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let zero = Vector::<f64, U8>::zeros();
-    let mut lstm = Lstm::new(&mut rng);
+    let mut lstm = Model {
+        cell: Lstm::xavier(&mut rng),
+        out: Dense::xavier(&mut rng),
+    };
     let mut adam = Adam::new(1e-2);
     let epochs: usize = std::env::args()
         .nth(1)
@@ -130,21 +94,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(300);
     // The loss of the whole sequence: a fold carrying the hidden state, the cell state and the
     // sum of the squared errors so far.
-    let sequence_loss = |p: Placeholders<Lstm>| {
+    let sequence_loss = |p: Placeholders<Model>| {
         let (h0, c0) = (constant(&zero), constant(&zero));
         constant(&data)
             .fold(
                 tuple((h0, c0, constant(&0.0))),
                 |((h, c, loss), (x, target))| {
-                    let i = (p.wi.matvec(x) + p.ui.matvec(h) + p.bi).logistic();
-                    let f = (p.wf.matvec(x) + p.uf.matvec(h) + p.bf).logistic();
-                    let g = (p.wg.matvec(x) + p.ug.matvec(h) + p.bg).tanh();
-                    let o = (p.wo.matvec(x) + p.uo.matvec(h) + p.bo).logistic();
-                    (f * c + i * g, o).then(|(c, o)| {
-                        (o * c.tanh(), c).then(|(h, c)| {
-                            let err = (p.out.matvec(h) + p.out_b - target).powi(2).sum();
-                            tuple((h, c, loss + err))
-                        })
+                    p.cell.step(x, h, c).then(|(h, c)| {
+                        let err = squared_error(h.dense(p.out.w, p.out.b, Identity), target);
+                        tuple((h, c, loss + err))
                     })
                 },
             )

@@ -6,6 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use backprop::nn::Lstm;
 use backprop::prelude::*;
 
 #[derive(Backprop, Clone, Debug)]
@@ -195,22 +196,6 @@ fn scan_keeps_every_step_and_its_gradient_matches_central_differences() {
     assert_eq!((y, g), (vec![], 0.0));
 }
 
-#[derive(Backprop, Clone, Debug)]
-struct Lstm {
-    wi: Matrix<f64, U4, U1>,
-    ui: Matrix<f64, U4, U4>,
-    bi: Vector<f64, U4>,
-    wf: Matrix<f64, U4, U1>,
-    uf: Matrix<f64, U4, U4>,
-    bf: Vector<f64, U4>,
-    wg: Matrix<f64, U4, U1>,
-    ug: Matrix<f64, U4, U4>,
-    bg: Vector<f64, U4>,
-    wo: Matrix<f64, U4, U1>,
-    uo: Matrix<f64, U4, U4>,
-    bo: Vector<f64, U4>,
-}
-
 /// An LSTM over a sequence on the static engine (weights read in place inside the fold body)
 /// and on the tape: the same loss and the same gradient, and both match central differences.
 #[test]
@@ -236,14 +221,11 @@ fn an_lstm_has_the_same_gradient_on_the_static_engine_and_the_tape() {
         .map(|t| Vector::from([(t as f64 * 0.4).sin()]))
         .collect();
     let zero = Vector::<f64, U4>::zeros();
-    let loss = |p: Placeholders<Lstm>| {
+    // nn::Lstm's step on the static engine, the same equations written out on the tape.
+    let loss = |p: Placeholders<Lstm<f64, U1, U4>>| {
         constant(&xs)
             .fold(tuple((constant(&zero), constant(&zero))), |((h, c), x)| {
-                let i = (p.wi.matvec(x) + p.ui.matvec(h) + p.bi).logistic();
-                let f = (p.wf.matvec(x) + p.uf.matvec(h) + p.bf).logistic();
-                let g = (p.wg.matvec(x) + p.ug.matvec(h) + p.bg).tanh();
-                let o = (p.wo.matvec(x) + p.uo.matvec(h) + p.bo).logistic();
-                (f * c + i * g, o).then(|(c, o)| tuple((o * c.tanh(), c)))
+                p.step(x, h, c)
             })
             .get_field(U0)
             .powi(2)
