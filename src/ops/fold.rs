@@ -187,13 +187,7 @@ where
         ) -> Ex<R>,
         R: Expr<Out = I::Out>,
     {
-        let ph = <(I::Out, <A::Out as Sequence>::Item) as Input>::placeholder();
-        Ex(Fold {
-            seq: self.0,
-            init: init.0,
-            body: body(ph).0,
-            _kind: Last,
-        })
+        self.fold_kind(init, body, Last)
     }
 
     /// Like [`fold`](Ex::fold), but the value is every step's carried value, `[h_1, .., h_n]`
@@ -218,12 +212,26 @@ where
         ) -> Ex<R>,
         R: Expr<Out = I::Out>,
     {
+        self.fold_kind(init, body, All)
+    }
+
+    /// [`fold`](Ex::fold) and [`scan`](Ex::scan), by the kind of value.
+    #[inline(always)]
+    fn fold_kind<I, F, R, K>(self, init: Ex<I>, body: F, kind: K) -> Ex<Fold<A, I, R, K>>
+    where
+        I: Expr,
+        (I::Out, <A::Out as Sequence>::Item): Input,
+        F: FnOnce(
+            <(I::Out, <A::Out as Sequence>::Item) as Input>::Ph<Root<S<MaxOf<A::Depth, I::Depth>>>>,
+        ) -> Ex<R>,
+        R: Expr<Out = I::Out>,
+    {
         let ph = <(I::Out, <A::Out as Sequence>::Item) as Input>::placeholder();
         Ex(Fold {
             seq: self.0,
             init: init.0,
             body: body(ph).0,
-            _kind: All,
+            _kind: kind,
         })
     }
 }
