@@ -35,7 +35,10 @@ mod recurrent;
 pub use init::Rng;
 pub use optim::{Adam, Momentum, Optimizer, Sgd};
 pub use parallel::{parallel_grad, NoBuffers};
-pub use recurrent::{Lstm, LstmPlaceholders, LstmStep, RnnCell, RnnCellPlaceholders, RnnStep};
+pub use recurrent::{
+    Gru, GruPlaceholders, GruStep, Lstm, LstmPlaceholders, LstmStep, RnnCell, RnnCellPlaceholders,
+    RnnStep,
+};
 
 use crate::{Dim, Matrix, Scalar, Vector};
 

@@ -9,7 +9,7 @@
 use crate::dims::{U0, U1, U10, U11, U2, U3, U4, U5, U6, U7, U8, U9};
 use crate::expr::internal::{Field, Path, Root, S};
 use crate::expr::{Expr, Placeholder, Then};
-use crate::ops::elementwise::{Add, Mul, Zip};
+use crate::ops::elementwise::{Add, Mul, Sub, Zip};
 use crate::ops::linalg::MatVec;
 use crate::ops::map::{Logistic, Map, Tanh};
 use crate::ops::Binary;
@@ -257,5 +257,136 @@ impl<T: Scalar, I: Dim, H: Dim, P: Path> LstmPlaceholders<T, I, H, P> {
         let g = (self.wg.matvec(x) + self.ug.matvec(h) + self.bg).tanh();
         let o = (self.wo.matvec(x) + self.uo.matvec(h) + self.bo).logistic();
         (f * c + i * g, o).then(|(c, o)| tuple((o * c.tanh(), c)))
+    }
+}
+
+/// A gated recurrent unit (Cho et al. 2014), input of `I`, state of `H`:
+///
+/// ```text
+/// z = logistic(W_z x + U_z h + b_z)    r = logistic(W_r x + U_r h + b_r)
+/// n = tanh(W_n x + U_n (r * h) + b_n)  h' = (1 - z) * n + z * h = n + z * (h - n)
+/// ```
+///
+/// ```
+/// use backprop::nn::{Gru, Rng};
+/// use backprop::prelude::*;
+/// let cell: Gru<f64, U1, U3> = Gru::xavier(&mut Rng::new(6));
+/// let xs: Vec<Vector<f64, U1>> = (0..8).map(|t| Vector::from([(t as f64).cos()])).collect();
+/// let h0 = Vector::<f64, U3>::zeros();
+/// let loss = |p: Placeholders<Gru<f64, U1, U3>>| {
+///     constant(&xs).fold(constant(&h0), |(h, x)| p.step(x, h)).sum()
+/// };
+/// assert!(check_grad(loss, &cell, 1e-6).passed(1e-7));
+/// ```
+#[derive(crate::Backprop, Clone, Debug, PartialEq)]
+pub struct Gru<T: Scalar, I: Dim, H: Dim> {
+    /// Update gate: input weights.
+    pub wz: Matrix<T, H, I>,
+    /// Update gate: recurrent weights.
+    pub uz: Matrix<T, H, H>,
+    /// Update gate: biases.
+    pub bz: Vector<T, H>,
+    /// Reset gate: input weights.
+    pub wr: Matrix<T, H, I>,
+    /// Reset gate: recurrent weights.
+    pub ur: Matrix<T, H, H>,
+    /// Reset gate: biases.
+    pub br: Vector<T, H>,
+    /// Candidate: input weights.
+    pub wn: Matrix<T, H, I>,
+    /// Candidate: recurrent weights (applied to the reset state `r * h`).
+    pub un: Matrix<T, H, H>,
+    /// Candidate: biases.
+    pub bn: Vector<T, H>,
+}
+
+impl<T: Scalar, I: Dim, H: Dim> Gru<T, I, H> {
+    /// Xavier-uniform weights (each gate's input and recurrent weights as one `H x (I + H)`
+    /// layer), zero biases.
+    ///
+    /// ```
+    /// use backprop::nn::{Gru, Rng};
+    /// use backprop::prelude::*;
+    /// let c: Gru<f64, U2, U4> = Gru::xavier(&mut Rng::new(8));
+    /// assert!(c.bz == Vector::zeros() && c.un.iter().any(|&w| w != 0.0));
+    /// ```
+    pub fn xavier(rng: &mut Rng) -> Self {
+        let a = (6.0 / (I::USIZE + H::USIZE + H::USIZE) as f64).sqrt();
+        Gru {
+            wz: uniform(rng, a),
+            uz: uniform(rng, a),
+            bz: Vector::zeros(),
+            wr: uniform(rng, a),
+            ur: uniform(rng, a),
+            br: Vector::zeros(),
+            wn: uniform(rng, a),
+            un: uniform(rng, a),
+            bn: Vector::zeros(),
+        }
+    }
+}
+
+/// The update gate `z`.
+type UpdateGate<T, I, H, P, X, S> = Map<Logistic, Affine<T, I, H, P, X, S, U0, U1, U2>>;
+
+/// The candidate `n = tanh(W_n x + U_n (r * h) + b_n)`.
+type Candidate<T, I, H, P, X, S> = Map<
+    Tanh,
+    Binary<
+        Zip<Add>,
+        Binary<
+            Zip<Add>,
+            Binary<MatVec, FieldOf<Matrix<T, H, I>, U6, P>, X>,
+            Binary<
+                MatVec,
+                FieldOf<Matrix<T, H, H>, U7, P>,
+                Binary<Zip<Mul>, Map<Logistic, Affine<T, I, H, P, X, S, U3, U4, U5>>, S>,
+            >,
+        >,
+        FieldOf<Vector<T, H>, U8, P>,
+    >,
+>;
+
+/// `(z, n)`, bound once.
+type GruBound<T, I, H, P, X, S> = (UpdateGate<T, I, H, P, X, S>, Candidate<T, I, H, P, X, S>);
+
+/// The node of [`GruPlaceholders::step`]: `(z, n)` computed once, then `n + z * (h - n)`.
+pub type GruStep<T, I, H, P, X, Sh> = Then<
+    GruBound<T, I, H, P, X, Sh>,
+    Binary<
+        Zip<Add>,
+        Inner<T, H, GruBound<T, I, H, P, X, Sh>, U1>,
+        Binary<
+            Zip<Mul>,
+            Inner<T, H, GruBound<T, I, H, P, X, Sh>, U0>,
+            Binary<Zip<Sub>, Sh, Inner<T, H, GruBound<T, I, H, P, X, Sh>, U1>>,
+        >,
+    >,
+>;
+
+impl<T: Scalar, I: Dim, H: Dim, P: Path> GruPlaceholders<T, I, H, P> {
+    /// One step: the next state from the input `x` and the state `h`.
+    ///
+    /// ```
+    /// use backprop::nn::{Gru, Rng};
+    /// use backprop::prelude::*;
+    /// let cell: Gru<f64, U1, U2> = Gru::xavier(&mut Rng::new(9));
+    /// let (x, z) = (Vector::<f64, U1>::from([0.5]), Vector::<f64, U2>::zeros());
+    /// let h = eval(|p: Placeholders<Gru<f64, U1, U2>>| p.step(constant(&x), constant(&z)), &cell);
+    /// // from a zero state: h' = (1 - z) * n with n = tanh(W_n x + b_n)
+    /// let lg = |v: f64| 1.0 / (1.0 + (-v).exp());
+    /// let (zg, n) = (lg(cell.wz[(0, 0)] * 0.5), (cell.wn[(0, 0)] * 0.5).tanh());
+    /// assert!((h[0] - (1.0 - zg) * n).abs() < 1e-15);
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn step<X, Sh>(self, x: Ex<X>, h: Ex<Sh>) -> Ex<GruStep<T, I, H, P, X, Sh>>
+    where
+        X: Expr<Out = Vector<T, I>> + Copy,
+        Sh: Expr<Out = Vector<T, H>> + Copy,
+    {
+        let z = (self.wz.matvec(x) + self.uz.matvec(h) + self.bz).logistic();
+        let r = (self.wr.matvec(x) + self.ur.matvec(h) + self.br).logistic();
+        let n = (self.wn.matvec(x) + self.un.matvec(r * h) + self.bn).tanh();
+        (z, n).then(|(z, n)| n + z * (h - n))
     }
 }
