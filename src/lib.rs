@@ -88,7 +88,8 @@
 //! One case is refused at compile time: a body written *inside another body* that binds only
 //! values of enclosing scopes (a `fold` over constants inside a `fold` body): its placeholders
 //! could not be told from the enclosing body's. The error says so; bind something of the
-//! enclosing body too, or move the inner computation out of the body.
+//! enclosing body too (for constants, [`Ex::within`]: `constant(&ys).within(h)`), or move the
+//! inner computation out of the body.
 //!
 //! # Records of parameters
 //!

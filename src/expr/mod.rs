@@ -16,6 +16,7 @@ mod scope;
 pub use bind::{tuple, Bind, Then};
 pub use constant::{constant, Const, Lit};
 pub use input::{Input, Placeholder};
+pub use scope::Within;
 
 pub(crate) use input::{Root, TupleField};
 pub(crate) use scope::{reading, reading_and_writing, AtLeast, Depth, Frame, MaxOf, ScopeOf, S, Z};

@@ -240,7 +240,7 @@ impl<D: Depth, O, I> ScopeOf for Frame<D, O, I> {
 /// enclosing body's.
 #[diagnostic::on_unimplemented(
     message = "this `.then`, `fold`, `map_items` or `map_values` is written inside another body but binds only values of enclosing scopes",
-    label = "include one of the enclosing body's own placeholders in what it binds, or move it out of the body"
+    label = "include one of the enclosing body's own placeholders in what it binds (for constants: `constant(&data).within(h)` with `h` a placeholder of the enclosing body), or move it out of the body"
 )]
 pub trait AtLeast<C> {
     /// Seals the trait.
@@ -252,4 +252,72 @@ impl<D> AtLeast<Z> for D {
 }
 impl<D: AtLeast<C>, C> AtLeast<S<C>> for S<D> {
     super::seal!();
+}
+
+/// An expression moved into the scope of another: the value of `A`, at the scope depth of
+/// `A` and `B` together (built by [`Ex::within`](crate::Ex::within)). `B` is never computed.
+#[derive(Clone, Copy, Debug)]
+pub struct Within<A, B> {
+    a: A,
+    _anchor: PhantomData<fn() -> B>,
+}
+
+impl<A: super::Expr> super::Ex<A> {
+    /// This expression, counted as belonging to the body where `anchor` lives. A body written
+    /// inside another body must bind something of the enclosing body (else its placeholders
+    /// could not be told apart from the enclosing body's); when all it binds is data of
+    /// enclosing scopes (constants), mark one of them with any placeholder of the enclosing
+    /// body. Nothing changes in what is computed.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let (xs, ys) = (vec![1.0_f64, 2.0], vec![0.5_f64, -0.5]);
+    /// // an inner fold over constants inside the outer fold's body, anchored to its `h`
+    /// let f = |w: Placeholders<f64>| {
+    ///     constant(&xs).fold(w, |(h, x)| {
+    ///         constant(&ys).within(h).fold(constant(&0.0), |(g, y)| g + y * x * w) + h
+    ///     })
+    /// };
+    /// assert!(check_grad(f, &0.7_f64, 1e-6).passed(1e-8));
+    /// ```
+    #[inline(always)]
+    pub fn within<B: super::Expr>(self, anchor: super::Ex<B>) -> super::Ex<Within<A, B>> {
+        let _ = anchor;
+        super::Ex(Within {
+            a: self.0,
+            _anchor: PhantomData,
+        })
+    }
+}
+
+impl<A: super::Expr, B: super::Expr> super::Expr for Within<A, B> {
+    type Out = A::Out;
+    type Depth = MaxOf<A::Depth, B::Depth>;
+    super::seal!();
+    const NEEDS_GRAD: bool = A::NEEDS_GRAD;
+}
+
+impl<In, A: super::Diff<In>, B: super::Expr> super::Diff<In> for Within<A, B> {
+    type Cache = A::Cache;
+    super::seal!();
+    #[inline(always)]
+    fn forward(&self, x: &In, cache: &mut core::mem::MaybeUninit<A::Cache>) {
+        self.a.forward(x, cache)
+    }
+    #[inline(always)]
+    fn value<'a>(&'a self, x: &'a In, cache: &'a A::Cache) -> &'a A::Out {
+        self.a.value(x, cache)
+    }
+    #[inline(always)]
+    fn backward(&self, x: &In, cache: &A::Cache, dy: A::Out, dx: &mut In) {
+        self.a.backward(x, cache, dy, dx)
+    }
+    #[inline(always)]
+    fn eval<'a>(&'a self, x: &'a In) -> std::borrow::Cow<'a, A::Out> {
+        self.a.eval(x)
+    }
+    #[inline(always)]
+    fn grad_slot<'a>(&self, dx: &'a mut In) -> Option<&'a mut A::Out> {
+        self.a.grad_slot(dx)
+    }
 }
