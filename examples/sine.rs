@@ -4,9 +4,9 @@
 //! 1. AR(2) learning a sine wave of period 25: `y_t = a1 y_(t-1) + a2 y_(t-2)` fits it exactly
 //!    with `a1 = 2 cos(2 pi / 25) = 1.9372` and `a2 = -1`, and gradient descent finds them.
 //! 2. An LSTM (hidden size 8) reading a noisy sine one value at a time and predicting the next
-//!    clean value, trained on the whole sequence at once: a `scan` over the inputs gives every
-//!    step's hidden state, and the loss sums the errors of all steps. The weights are read in
-//!    place inside the scan's body.
+//!    clean value, trained on the whole sequence at once: a `fold` over the inputs carries the
+//!    state `(h, c)` and the sum of every step's squared error. The weights (`nn::Lstm` and a
+//!    `Dense` readout) are read in place inside the fold's body.
 //!
 //! ```sh
 //! cargo run --release --example sine

@@ -7,7 +7,7 @@
 //! ```
 //!
 //! The least-squares optimum is also solved exactly (normal equations) to show how close the
-//! descent got; statsmodels' `AutoReg(9)` with a constant gives test MSEs of 189.2 and 305.2 on
+//! descent got; statsmodels' `AutoReg(9)` with a constant is reported (in issue 10, not run here) to give test MSEs of 189.2 and 305.2 on
 //! this file. The nonlinear model adds four tanh units over the same lags to the AR(9) fit
 //! (`y = w . x + c + v . tanh(H x + b)`, started at the AR solution), trained by Adam with weight
 //! decay and stopped early on 1901-1920 (held out of its fit, so no test year chooses anything);
