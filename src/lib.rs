@@ -250,6 +250,8 @@ pub mod prelude {
         softmax_cross_entropy, softmax_cross_entropy_rows, squared_error, tuple, value_and_grad,
         value_and_grad_acc, vjp, Backprop, Bind, Ex, Matrix, Scalars, Vector,
     };
+    // The model traits' methods (`run`, `step`, `output`), without their names.
+    pub use crate::nn::{Model as _, Readout as _, Stateful as _};
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -87,3 +87,68 @@ impl<T: Scalar> Expr for Lit<T> {
 }
 
 impl_constant_diff!(impl<T: Scalar> Lit<T>, |s| &s.0);
+
+/// A zero of a statically shaped type (a scalar, a [`Vector`](crate::Vector), a
+/// [`Matrix`](crate::Matrix), tuples of them), made afresh by each forward pass: the zero
+/// initial state of a recurrent model ([`nn::zero_state`](crate::nn::zero_state)). No gradient.
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::expr::Zeros;
+/// let y = eval(|x| x + Ex(Zeros::<Vector<f64, U2>>::new()), &Vector::from([1.0, 2.0]));
+/// assert_eq!(y, Vector::from([1.0, 2.0]));
+/// ```
+#[derive(Debug)]
+pub struct Zeros<T>(core::marker::PhantomData<fn() -> T>);
+
+impl<T> Zeros<T> {
+    /// The node (it holds no data).
+    ///
+    /// ```
+    /// use backprop::expr::Zeros;
+    /// assert_eq!(std::mem::size_of::<Zeros<f64>>(), 0);
+    /// ```
+    pub const fn new() -> Self {
+        Zeros(core::marker::PhantomData)
+    }
+}
+
+impl<T> Default for Zeros<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for Zeros<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Zeros<T> {}
+
+impl<T: Backprop + Default> Expr for Zeros<T> {
+    type Out = T;
+    type Depth = Z;
+    crate::expr::seal!();
+    const NEEDS_GRAD: bool = false;
+}
+
+impl<In, T: Backprop + Default> Diff<In> for Zeros<T> {
+    /// The zero value.
+    type Cache = T;
+    crate::expr::seal!();
+    #[inline(always)]
+    fn forward(&self, _: &In, cache: &mut MaybeUninit<T>) {
+        cache.write(T::default());
+    }
+    #[inline(always)]
+    fn value<'a>(&'a self, _: &'a In, c: &'a T) -> &'a T {
+        c
+    }
+    #[inline(always)]
+    fn backward(&self, _: &In, _: &T, _: T, _: &mut In) {}
+    #[inline(always)]
+    fn eval<'a>(&'a self, _: &'a In) -> Cow<'a, T> {
+        Cow::Owned(T::default())
+    }
+}

@@ -14,7 +14,7 @@ mod input;
 mod scope;
 
 pub use bind::{tuple, Bind, Then};
-pub use constant::{constant, Const, Lit};
+pub use constant::{constant, Const, Lit, Zeros};
 pub use input::{Input, Placeholder};
 pub use scope::Within;
 

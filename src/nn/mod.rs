@@ -28,11 +28,17 @@
 
 pub mod checkpoint;
 mod init;
+mod model;
 mod optim;
 mod parallel;
 mod recurrent;
 
 pub use init::Rng;
+pub use model::{
+    ar, chain, lagged, recurrently, stateless, train_state, unroll, unroll_last, zero_state, Chain,
+    InputPh, Lagged, Linear, LinearPlaceholders, Model, OutputPh, Readout, Recurrently, StatePh,
+    Stateful, Stateless, Unroll, UnrollLast, WithActivation,
+};
 pub use optim::{Adam, Momentum, Optimizer, Sgd};
 pub use parallel::{parallel_grad, NoBuffers};
 pub use recurrent::{

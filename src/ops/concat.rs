@@ -4,6 +4,7 @@
 //! | op | forward | backward |
 //! |---|---|---|
 //! | `a.concat(b)` | `y = [a; b]` | `da += dy[..n]`, `db += dy[n..]` |
+//! | `w.shift_in(x)` | `y = [w[1..]; x]` (a window moved one step on) | `dw[1..] += dy[..n-1]`, `dx += dy[n-1]` |
 //! | `a.stack_rows(b)` | `Y = [A; B]` (rows of `A`, then rows of `B`) | `dA += dY[..rows of A]`, `dB += dY[rows of A..]` |
 
 use core::ops::Add;
@@ -121,6 +122,36 @@ where
     }
 }
 
+/// A window of the last `N` values moved one step on: the oldest value dropped, a new one
+/// appended (the state of [`nn::Lagged`](crate::nn::Lagged)).
+///
+/// ```
+/// use backprop::prelude::*;
+/// let w = Vector::<f64, U3>::from([1.0, 2.0, 3.0]);
+/// assert_eq!(eval(|(w, x)| w.shift_in(x), &(w, 4.0)), Vector::from([2.0, 3.0, 4.0]));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ShiftIn;
+
+impl<T: Scalar, N: Dim> BinaryOp<Vector<T, N>, T> for ShiftIn {
+    type Out = Vector<T, N>;
+    fn forward(&self, w: &Vector<T, N>, x: &T) -> Self::Out {
+        let w = w.as_slice();
+        Vector::from_fn(|i| if i + 1 < w.len() { w[i + 1] } else { *x })
+    }
+    fn backward_a(&self, _: &Vector<T, N>, _: &T, _: &Self::Out, dy: &Self::Out, gw: &mut Vector<T, N>) {
+        let n = N::USIZE;
+        if n > 1 {
+            kernels::add_assign(&mut gw.as_mut_slice()[1..], &dy.as_slice()[..n - 1]);
+        }
+    }
+    fn backward_b(&self, _: &Vector<T, N>, _: &T, _: &Self::Out, dy: &Self::Out, gx: &mut T) {
+        if let Some(last) = dy.as_slice().last() {
+            *gx += *last;
+        }
+    }
+}
+
 impl<A: Expr> Ex<A> {
     /// This vector followed by `rhs`.
     ///
@@ -143,6 +174,26 @@ impl<A: Expr> Ex<A> {
         Ex(<A::Out as ConcatShape<OutOf<B>>>::check(
             binary(Concat, self, rhs.into_ex()).0,
         ))
+    }
+
+    /// This window of the last `N` values (a vector) moved one step on: its first element
+    /// dropped, `x` (a scalar) appended. For `N = 0` the result is empty and `x` gets no
+    /// gradient.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let w = Vector::<f64, U3>::from([1.0, 2.0, 3.0]);
+    /// let c = Vector::<f64, U3>::from([10.0, 20.0, 30.0]);
+    /// // y = [w1, w2, x] . c
+    /// let (gw, gx) = grad(|(w, x)| w.shift_in(x).dot(constant(&c)), &(w, 4.0));
+    /// assert_eq!((gw, gx), (Vector::from([0.0, 10.0, 20.0]), 30.0));
+    /// ```
+    #[inline(always)]
+    pub fn shift_in<B: Operand>(self, x: B) -> Ex<Binary<ShiftIn, A, NodeOf<B>>>
+    where
+        ShiftIn: BinaryOp<A::Out, OutOf<B>>,
+    {
+        binary(ShiftIn, self, x.into_ex())
     }
 
     /// This matrix with the rows of `rhs` below it; both must have the same number of columns.

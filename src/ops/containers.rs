@@ -274,6 +274,14 @@ pub struct MapItems<A, R> {
     body: R,
 }
 
+impl<A, R> MapItems<A, R> {
+    /// A `map_items` whose body was built elsewhere (the models of [`nn`](crate::nn)).
+    #[inline(always)]
+    pub(crate) fn new(seq: A, body: R) -> Self {
+        MapItems { seq, body }
+    }
+}
+
 /// The input of a `map_items` body: one element, read in place, in a frame over the enclosing
 /// input.
 type ItemIn<A, In> = Frame<S<<A as Expr>::Depth>, In, <<A as Expr>::Out as Sequence>::Item>;

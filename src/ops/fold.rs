@@ -74,6 +74,20 @@ pub struct Fold<A, I, R, K = Last> {
     _kind: K,
 }
 
+impl<A, I, R, K> Fold<A, I, R, K> {
+    /// A fold whose body was built elsewhere (the models of [`nn`](crate::nn), which name the
+    /// body's placeholders themselves).
+    #[inline(always)]
+    pub(crate) fn new(seq: A, init: I, body: R, kind: K) -> Self {
+        Fold {
+            seq,
+            init,
+            body,
+            _kind: kind,
+        }
+    }
+}
+
 /// What a fold returns: the last carried value ([`Last`], [`Ex::fold`]) or every step's
 /// ([`All`], [`Ex::scan`]).
 pub trait FoldKind: Copy + 'static {
