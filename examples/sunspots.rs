@@ -17,7 +17,7 @@
 //! (3000), weight decay (1e-4).
 
 use backprop::data::read_table;
-use backprop::nn::{Adam, Optimizer, Rng};
+use backprop::nn::{ar, unroll, Adam, Linear, Optimizer, Rng};
 use backprop::prelude::*;
 
 /// The nonlinear model: AR(9) plus a small tanh network over the same lags,
@@ -133,6 +133,29 @@ fn curvature(data: &[(Lags, f64)]) -> f64 {
         v = (Vector::from_fn(|k| hv.0[k] / norm), hv.1 / norm);
     }
     lambda
+}
+
+/// One-step-ahead MSE (original units) of an AR(9) fit over `series[first..end]`, run as the
+/// combinator model [`nn::ar`](backprop::nn::ar): a window of the nine true years before
+/// `first`, then each true year shifted in, each output the forecast of the next year.
+fn ar_forecast_mse((w, c): &(Lags, f64), series: &[f64], first: usize, end: usize) -> f64 {
+    // `Lags` are newest first; `ar`'s window is oldest first.
+    let model = Linear::<f64, U9> {
+        w: Vector::from_fn(|k| w[P - 1 - k]),
+        b: *c,
+    };
+    let window = Lags::from_fn(|k| series[first - 1 - P + k]);
+    let inputs = series[first - 1..end - 1].to_vec();
+    let forecasts = eval(
+        |p| unroll(ar(p), constant(&window)).run(constant(&inputs)),
+        &model,
+    );
+    let s: f64 = forecasts
+        .iter()
+        .zip(&series[first..end])
+        .map(|(f, y)| (f - y).powi(2))
+        .sum();
+    s / forecasts.len() as f64 * SCALE * SCALE
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -272,6 +295,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ensemble_mse(&test_long)
     );
     println!("| statsmodels AutoReg(9), for reference | | 189.2 | 305.2 |");
+    // The same forecasts through the model vocabulary: AR(9) as `nn::ar` over the series.
+    let (short_ar, long_ar) = (
+        ar_forecast_mse(&model, &series, first_test, end_short),
+        ar_forecast_mse(&model, &series, first_test, end_long),
+    );
+    let agree = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b;
+    if !agree(short_ar, mse(&model, &test_short)) || !agree(long_ar, mse(&model, &test_long)) {
+        return Err(format!("nn::ar forecasts differ: {short_ar} / {long_ar}").into());
+    }
+    println!(
+        "\nThe descent's AR(9) run as `unroll(nn::ar(p), window)` over the true series gives the same \
+         test MSEs: {short_ar:.1} / {long_ar:.1}."
+    );
     println!("\nThe nonlinear model's members (Adam, weight decay {decay}, early stopping on 1901-1920):");
     for (seed, (m, v, e)) in [1, 2, 3, 7, 11].iter().zip(&members) {
         println!(

@@ -139,7 +139,14 @@ impl<T: Scalar, N: Dim> BinaryOp<Vector<T, N>, T> for ShiftIn {
         let w = w.as_slice();
         Vector::from_fn(|i| if i + 1 < w.len() { w[i + 1] } else { *x })
     }
-    fn backward_a(&self, _: &Vector<T, N>, _: &T, _: &Self::Out, dy: &Self::Out, gw: &mut Vector<T, N>) {
+    fn backward_a(
+        &self,
+        _: &Vector<T, N>,
+        _: &T,
+        _: &Self::Out,
+        dy: &Self::Out,
+        gw: &mut Vector<T, N>,
+    ) {
         let n = N::USIZE;
         if n > 1 {
             kernels::add_assign(&mut gw.as_mut_slice()[1..], &dy.as_slice()[..n - 1]);
