@@ -1,12 +1,13 @@
 //! A tanh RNN over 200 steps (hidden sizes 16 and 64, one sequence, f64), loss + gradient:
 //! hand-written forward and backward passes, the static engine (weights read in place inside
-//! the `fold` body), and the runtime tape; and an LSTM of hidden size 32 over 200 steps, static
+//! the `fold` body; and the same network through the model vocabulary, `static-model`:
+//! `chain(unroll_last(cell, zero_state()), readout)`), and the runtime tape; and an LSTM of hidden size 32 over 200 steps, static
 //! engine against the tape (their losses agree before timing).
 //!
 //! The hand-written version keeps every buffer between calls, writes each gradient on the
 //! first step of the backward pass (no zero-fill), and runs plain loops over slices.
 
-use backprop::nn::Lstm;
+use backprop::nn::{chain, unroll_last, zero_state, Dense, Lstm, RnnCell};
 use backprop::prelude::*;
 use backprop::tape::Tape;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
@@ -196,6 +197,40 @@ fn static_grad<H: Dim>(
     .expect("a gradient buffer shaped like the parameters")
 }
 
+/// The same RNN through the model vocabulary: an `nn::RnnCell` unrolled, a linear readout.
+type RnnModel<H> = (RnnCell<f64, U1, H>, Dense<f64, H, U1>);
+
+fn as_model<H: Dim>(p: &Rnn<H>) -> RnnModel<H> {
+    (
+        RnnCell {
+            wx: p.wx.clone(),
+            wh: p.wh.clone(),
+            b: p.b.clone(),
+        },
+        Dense {
+            w: p.wo.clone(),
+            b: p.bo.clone(),
+        },
+    )
+}
+
+fn model_grad<H: Dim>(
+    p: &RnnModel<H>,
+    xs: &Vec<Vector<f64, U1>>,
+    target: &Vector<f64, U1>,
+    g: &mut RnnModel<H>,
+) -> f64 {
+    value_and_grad_acc(
+        |(cell, readout)| {
+            let model = chain(unroll_last(cell, zero_state()), readout);
+            (model.run(constant(xs)) - constant(target)).powi(2).sum()
+        },
+        p,
+        g,
+    )
+    .expect("a gradient buffer shaped like the parameters")
+}
+
 fn tape_grad<H: Dim>(tape: &mut Tape, xs: &[Vector<f64, U1>], target: &Vector<f64, U1>) -> f64 {
     tape.truncate(5);
     let (wx, wh, b, wo, bo) = (
@@ -260,6 +295,13 @@ fn bench_size<H: Dim>(c: &mut Criterion) {
         "manual and static disagree"
     );
 
+    let pm = as_model(&p);
+    let mut gmodel = pm.zero_like();
+    let lmodel = model_grad(&pm, &xs, &target, &mut gmodel);
+    assert!(
+        lmodel == ls && gmodel.0.wh.approx_eq(&g.wh, 1e-10),
+        "the model vocabulary and the fold disagree"
+    );
     group.bench_function("manual", |bch| {
         bch.iter(|| {
             let Rnn { wx, wh, b, wo, bo } = &mut gm;
@@ -283,6 +325,9 @@ fn bench_size<H: Dim>(c: &mut Criterion) {
     });
     group.bench_function("static", |bch| {
         bch.iter(|| static_grad(&p, black_box(&xs), &target, &mut g))
+    });
+    group.bench_function("static-model", |bch| {
+        bch.iter(|| model_grad(&pm, black_box(&xs), &target, &mut gmodel))
     });
     let mut tape = Tape::new();
     tape.var(p.wx.clone());
