@@ -1,14 +1,20 @@
-//! The first performance figures: the 784-300-100-10 network (logistic hidden layers, softmax
-//! cross-entropy, one sample, f64) and a 2-16-16-1 tanh network with squared error, each written
-//! with the closure API and by hand with the same kernels, measured side by side in one run.
+//! The 784-300-100-10 network (logistic hidden layers, softmax cross-entropy, one sample, f64)
+//! and a 2-16-16-1 tanh network with squared error: the engine's variants against the fastest
+//! hand-written code, measured side by side in one run.
 //!
-//! Both versions *add* the gradient into a buffer the caller keeps (what a training loop does),
-//! so neither pays for allocating and page-faulting a fresh 1.9 MB gradient per call.
+//! - `manual`: hand-written forward and backward over preallocated buffers, every gradient
+//!   *written* once (outer products and transposed products that overwrite, never a zero-fill
+//!   followed by accumulation), on the kernels of the CPU's best instruction set.
+//! - `manual-sse2`: the same code on the portable kernels (x86-64 baseline, SSE2).
+//! - `static`: `value_and_grad`, a fresh gradient per call (the previous one dropped).
+//! - `static-acc`: a kept buffer, zeroed, then `value_and_grad_acc` (how a training loop that
+//!   keeps its buffer runs today); `static-fields`, `static-layers`, `hybrid` and `tape` run the
+//!   same way.
 //!
-//! Run: `cargo bench --bench mnist_net`. Ratios (static / manual) are what matter; absolute
-//! times on a shared 2-core machine are noisy.
+//! Run: `cargo bench --bench mnist_net`. Ratios to `manual` are what matter; absolute times on a
+//! shared 2-core machine are noisy.
 
-use backprop::kernels;
+use backprop::kernels::{self, Simd};
 use backprop::nn::Dense;
 use backprop::prelude::*;
 use backprop::tape::Tape;
@@ -96,7 +102,8 @@ fn params<I: Dim, H1: Dim, H2: Dim, O: Dim>() -> P<I, H1, H2, O> {
     )
 }
 
-/// Hand-written forward and backward passes over preallocated buffers, with the crate's kernels.
+/// Hand-written forward and backward passes over preallocated buffers: each gradient is written
+/// once, never zeroed and accumulated.
 struct Manual {
     z1: Vec<f64>,
     z2: Vec<f64>,
@@ -156,24 +163,22 @@ impl Manual {
         dact: impl Fn(f64) -> f64,
     ) {
         let (h1, h2, o) = (H1::USIZE, H2::USIZE, O::USIZE);
-        kernels::rank1_acc(g.4.as_mut_slice(), &self.d3, &self.z2);
-        kernels::add_assign(g.5.as_mut_slice(), &self.d3);
+        kernels::outer(g.4.as_mut_slice(), &self.d3, &self.z2);
+        g.5.as_mut_slice().copy_from_slice(&self.d3);
         // dz2 = (W3^T dz3) * act'(z2)
-        self.d2.iter_mut().for_each(|d| *d = 0.0);
-        kernels::matvec_t_acc(p.4.as_slice(), o, h2, &self.d3, &mut self.d2);
+        kernels::matvec_t(p.4.as_slice(), o, h2, &self.d3, &mut self.d2);
         for (d, &h) in self.d2.iter_mut().zip(&self.z2) {
             *d *= dact(h);
         }
-        kernels::rank1_acc(g.2.as_mut_slice(), &self.d2, &self.z1);
-        kernels::add_assign(g.3.as_mut_slice(), &self.d2);
+        kernels::outer(g.2.as_mut_slice(), &self.d2, &self.z1);
+        g.3.as_mut_slice().copy_from_slice(&self.d2);
         // dz1 = (W2^T dz2) * act'(z1)
-        self.d1.iter_mut().for_each(|d| *d = 0.0);
-        kernels::matvec_t_acc(p.2.as_slice(), h2, h1, &self.d2, &mut self.d1);
+        kernels::matvec_t(p.2.as_slice(), h2, h1, &self.d2, &mut self.d1);
         for (d, &h) in self.d1.iter_mut().zip(&self.z1) {
             *d *= dact(h);
         }
-        kernels::rank1_acc(g.0.as_mut_slice(), &self.d1, x);
-        kernels::add_assign(g.1.as_mut_slice(), &self.d1);
+        kernels::outer(g.0.as_mut_slice(), &self.d1, x);
+        g.1.as_mut_slice().copy_from_slice(&self.d1);
     }
 
     /// MNIST network: logistic, logistic, softmax cross-entropy. Returns the loss.
@@ -197,9 +202,18 @@ impl Manual {
     ) -> f64 {
         let loss = self.mnist_forward(p, x, t);
         // dz3 = softmax(z3) sum(t) - t
-        self.d3.iter_mut().for_each(|d| *d = 0.0);
-        backprop::ops::softmax::softmax_acc(&self.z3, t.iter().sum(), &mut self.d3);
-        kernels::axpy(&mut self.d3, -1.0, t);
+        let (m, total) = (
+            self.z3.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b)),
+            t.iter().sum::<f64>(),
+        );
+        let mut norm = 0.0;
+        for (d, &z) in self.d3.iter_mut().zip(&self.z3) {
+            *d = (z - m).exp();
+            norm += *d;
+        }
+        for (d, &ti) in self.d3.iter_mut().zip(t) {
+            *d = *d / norm * total - ti;
+        }
         self.backward(p, x, g, |h| h * (1.0 - h));
         loss
     }
@@ -363,35 +377,76 @@ fn hybrid_grad(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>, g: &mut M
     .expect("the gradient buffer has the parameters' shape")
 }
 
-/// Benchmarks `grad` followed by one step of descent (rate 0.02), on its own copy of `p`.
-fn descend(
-    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    name: &str,
-    p: &Mnist,
-    mut grad: impl FnMut(&Mnist, &mut Mnist) -> f64,
-) {
-    let (mut q, mut g) = (p.clone(), p.zero_like());
-    group.bench_function(name, |b| {
-        b.iter(|| {
-            let l = grad(&q, &mut g);
-            sgd_step(&mut q, &mut g, 0.02);
-            l
-        })
-    });
+/// A variant under test: writes the gradient at the parameters into the second argument
+/// (whatever it held before) and returns the loss.
+type Variant<'a, Q> = (&'static str, Box<dyn FnMut(&Q, &mut Q) -> f64 + 'a>);
+
+/// `g = 0`, in place: what a kept buffer costs before each accumulating call.
+fn zero<I: Dim, H1: Dim, H2: Dim, O: Dim>(g: &mut P<I, H1, H2, O>) {
+    g.0.as_mut_slice().fill(0.0);
+    g.1.as_mut_slice().fill(0.0);
+    g.2.as_mut_slice().fill(0.0);
+    g.3.as_mut_slice().fill(0.0);
+    g.4.as_mut_slice().fill(0.0);
+    g.5.as_mut_slice().fill(0.0);
 }
 
-/// `p -= rate g`, then `g = 0`: one step of descent on a kept gradient buffer.
-fn sgd_step(p: &mut Mnist, g: &mut Mnist, rate: f64) {
-    let step = |w: &mut [f64], d: &mut [f64]| {
-        kernels::axpy(w, -rate, d);
-        d.iter_mut().for_each(|v| *v = 0.0);
-    };
-    step(p.0.as_mut_slice(), g.0.as_mut_slice());
-    step(p.1.as_mut_slice(), g.1.as_mut_slice());
-    step(p.2.as_mut_slice(), g.2.as_mut_slice());
-    step(p.3.as_mut_slice(), g.3.as_mut_slice());
-    step(p.4.as_mut_slice(), g.4.as_mut_slice());
-    step(p.5.as_mut_slice(), g.5.as_mut_slice());
+/// `p -= rate g`: one step of descent.
+fn sgd_step<I: Dim, H1: Dim, H2: Dim, O: Dim>(
+    p: &mut P<I, H1, H2, O>,
+    g: &P<I, H1, H2, O>,
+    rate: f64,
+) {
+    kernels::axpy(p.0.as_mut_slice(), -rate, g.0.as_slice());
+    kernels::axpy(p.1.as_mut_slice(), -rate, g.1.as_slice());
+    kernels::axpy(p.2.as_mut_slice(), -rate, g.2.as_slice());
+    kernels::axpy(p.3.as_mut_slice(), -rate, g.3.as_slice());
+    kernels::axpy(p.4.as_mut_slice(), -rate, g.4.as_slice());
+    kernels::axpy(p.5.as_mut_slice(), -rate, g.5.as_slice());
+}
+
+/// Checks that every variant gives the first one's loss and gradient, then benchmarks each as
+/// `group/variant`, records its allocations per call, and (for those in `descent`) benchmarks a
+/// gradient and a step of descent on its own copy of the parameters.
+fn compare<I: Dim, H1: Dim, H2: Dim, O: Dim>(
+    c: &mut Criterion,
+    case: &str,
+    p: &P<I, H1, H2, O>,
+    mut variants: Vec<Variant<'_, P<I, H1, H2, O>>>,
+    descent: &[&str],
+) {
+    let mut want = p.zero_like();
+    let lw = (variants[0].1)(p, &mut want);
+    for (name, f) in &mut variants[1..] {
+        let mut g = p.zero_like();
+        let l = f(p, &mut g);
+        assert!((l - lw).abs() < 1e-12, "{name}: loss {l} vs {lw}");
+        assert_same(&g, &want);
+    }
+    let mut group = c.benchmark_group(format!("{case}/gradient"));
+    for (name, f) in &mut variants {
+        let mut g = p.zero_like();
+        group.bench_function(*name, |b| b.iter(|| f(p, black_box(&mut g))));
+    }
+    group.finish();
+    for (name, f) in &mut variants {
+        let mut g = p.zero_like();
+        record_allocations(&format!("{case}_gradient"), name, || {
+            f(p, &mut g);
+        });
+    }
+    let mut group = c.benchmark_group(format!("{case}/descent"));
+    for (name, f) in variants.iter_mut().filter(|(n, _)| descent.contains(n)) {
+        let (mut q, mut g) = (p.clone(), p.zero_like());
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let l = f(&q, black_box(&mut g));
+                sgd_step(&mut q, &g, 0.02);
+                l
+            })
+        });
+    }
+    group.finish();
 }
 
 fn static_mnist_run(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>) -> f64 {
@@ -549,171 +604,239 @@ fn assert_same<I: Dim, H1: Dim, H2: Dim, O: Dim>(a: &P<I, H1, H2, O>, b: &P<I, H
     assert!(a.4.approx_eq(&b.4, 1e-12) && a.5.approx_eq(&b.5, 1e-12));
 }
 
+/// The MNIST gradient through `value_and_grad`: a fresh gradient per call.
+fn static_mnist_fresh(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>) -> (f64, Mnist) {
+    value_and_grad(
+        |(w1, b1, w2, b2, w3, b3)| {
+            let h1 = (w1.matvec(constant(x)) + b1).logistic();
+            let h2 = (w2.matvec(h1) + b2).logistic();
+            softmax_cross_entropy(w3.matvec(h2) + b3, constant(t))
+        },
+        p,
+    )
+}
+
 fn mnist(c: &mut Criterion) {
     let p: Mnist = params();
     let x: Vector<f64, U784> =
         Vector::try_from_vec(values(7, 784, 0.5).iter().map(|v| v + 0.5).collect()).unwrap();
     let t = Vector::<f64, U10>::from_fn(|i| if i == 3 { 1.0 } else { 0.0 });
-    let mut manual = Manual::new(300, 100, 10);
-
-    // The two versions agree before they are timed.
-    let (mut gm, mut gs) = (p.zero_like(), p.zero_like());
-    let lm = manual.mnist_grad(&p, x.as_slice(), t.as_slice(), &mut gm);
-    let ls = static_mnist_grad(&p, &x, &t, &mut gs);
-    assert!((lm - ls).abs() < 1e-12 && (static_mnist_run(&p, &x, &t) - lm).abs() < 1e-12);
-    assert_same(&gm, &gs);
-
+    let (x, t) = (&x, &t);
+    let (mut manual, mut manual_sse2) = (Manual::new(300, 100, 10), Manual::new(300, 100, 10));
     let net = record(&p);
     let mut gr = net.zero_like();
-    let lr = static_fields_grad(&net, &x, &t, &mut gr);
-    assert!((lr - lm).abs() < 1e-12);
-    assert!(gr.l1.w.approx_eq(&gm.0, 1e-12) && gr.l3.b.approx_eq(&gm.5, 1e-12));
-
-    let mut group = c.benchmark_group("mnist-784-300-100-10/gradient");
-    group.bench_function("manual", |b| {
-        b.iter(|| manual.mnist_grad(&p, black_box(x.as_slice()), t.as_slice(), &mut gm))
-    });
-    group.bench_function("static", |b| {
-        b.iter(|| static_mnist_grad(&p, black_box(&x), &t, &mut gs))
-    });
-    group.bench_function("static-fields", |b| {
-        b.iter(|| static_fields_grad(&net, black_box(&x), &t, &mut gr))
-    });
     let mut tape = put_on_tape(&p);
-    let mut gt = p.zero_like();
-    let mut g_manual = p.zero_like();
-    manual.mnist_grad(&p, x.as_slice(), t.as_slice(), &mut g_manual);
-    let lt = tape_grad(&mut tape, &x, &t, true, &mut gt);
-    assert!((lt - lm).abs() < 1e-12);
-    assert_same(&gt, &g_manual);
-    group.bench_function("tape", |b| {
-        b.iter(|| tape_grad(&mut tape, black_box(&x), &t, true, &mut gt))
-    });
-    let mut gl = p.zero_like();
-    assert!((static_layers_grad(&p, &x, &t, &mut gl) - lm).abs() < 1e-12);
-    assert_same(&gl, &g_manual);
-    group.bench_function("static-layers", |b| {
-        b.iter(|| static_layers_grad(&p, black_box(&x), &t, &mut gl))
-    });
-    let mut gh = p.zero_like();
-    assert!((hybrid_grad(&p, &x, &t, &mut gh) - lm).abs() < 1e-12);
-    assert_same(&gh, &g_manual);
-    group.bench_function("hybrid", |b| {
-        b.iter(|| hybrid_grad(&p, black_box(&x), &t, &mut gh))
+    let variants: Vec<Variant<'_, Mnist>> = vec![
+        (
+            "manual",
+            Box::new(|q, g| manual.mnist_grad(q, x.as_slice(), t.as_slice(), g)),
+        ),
+        (
+            "manual-sse2",
+            Box::new(|q, g| {
+                Simd::Portable
+                    .run(|| manual_sse2.mnist_grad(q, x.as_slice(), t.as_slice(), g))
+                    .expect("portable kernels run everywhere")
+            }),
+        ),
+        (
+            "static",
+            Box::new(|q, g| {
+                let (l, fresh) = static_mnist_fresh(q, x, t);
+                *g = fresh;
+                l
+            }),
+        ),
+        (
+            "static-acc",
+            Box::new(|q, g| {
+                zero(g);
+                static_mnist_grad(q, x, t, g)
+            }),
+        ),
+        (
+            "static-layers",
+            Box::new(|q, g| {
+                zero(g);
+                static_layers_grad(q, x, t, g)
+            }),
+        ),
+        (
+            "hybrid",
+            Box::new(|q, g| {
+                zero(g);
+                hybrid_grad(q, x, t, g)
+            }),
+        ),
+        (
+            "tape",
+            // Parameters stay on the tape between calls; in the descent group each step puts
+            // the changed parameters on a fresh tape.
+            Box::new(|q, g| {
+                if tape_params_changed(&tape, q) {
+                    tape = put_on_tape(q);
+                }
+                zero(g);
+                tape_grad(&mut tape, x, t, true, g)
+            }),
+        ),
+    ];
+    compare(
+        c,
+        "mnist-784-300-100-10",
+        &p,
+        variants,
+        &[
+            "manual",
+            "manual-sse2",
+            "static",
+            "static-acc",
+            "static-layers",
+            "hybrid",
+            "tape",
+        ],
+    );
+    // Through a derived record of the same parameters: its own gradient record, zeroed and
+    // accumulated into like `static-acc`.
+    let mut want = p.zero_like();
+    let lm = manual.mnist_grad(&p, x.as_slice(), t.as_slice(), &mut want);
+    let lr = static_fields_grad(&net, x, t, &mut gr);
+    assert!((lr - lm).abs() < 1e-12);
+    assert!(gr.l1.w.approx_eq(&want.0, 1e-12) && gr.l3.b.approx_eq(&want.5, 1e-12));
+    let zero_record = |g: &mut MnistNet| {
+        for layer in [
+            &mut g.l1.w.as_mut_slice(),
+            &mut g.l2.w.as_mut_slice(),
+            &mut g.l3.w.as_mut_slice(),
+        ] {
+            layer.fill(0.0);
+        }
+        g.l1.b.as_mut_slice().fill(0.0);
+        g.l2.b.as_mut_slice().fill(0.0);
+        g.l3.b.as_mut_slice().fill(0.0);
+    };
+    let mut group = c.benchmark_group("mnist-784-300-100-10/gradient");
+    group.bench_function("static-fields", |b| {
+        b.iter(|| {
+            zero_record(&mut gr);
+            static_fields_grad(&net, black_box(x), t, &mut gr)
+        })
     });
     group.finish();
-
-    let case = "mnist-784-300-100-10_gradient";
-    let mut gz = p.zero_like();
-    record_allocations(case, "manual", || {
-        manual.mnist_grad(&p, x.as_slice(), t.as_slice(), &mut gz);
+    record_allocations("mnist-784-300-100-10_gradient", "static-fields", || {
+        zero_record(&mut gr);
+        static_fields_grad(&net, x, t, &mut gr);
     });
-    record_allocations(case, "static", || {
-        static_mnist_grad(&p, &x, &t, &mut gz);
-    });
-    record_allocations(case, "static-fields", || {
-        static_fields_grad(&net, &x, &t, &mut gr);
-    });
-    record_allocations(case, "static-layers", || {
-        static_layers_grad(&p, &x, &t, &mut gz);
-    });
-    record_allocations(case, "hybrid", || {
-        hybrid_grad(&p, &x, &t, &mut gz);
-    });
-    record_allocations(case, "tape", || {
-        tape_grad(&mut tape, &x, &t, true, &mut gz);
-    });
-
-    // Descent: a gradient and an SGD step (rate 0.02), each variant on its own parameters.
-    let mut group = c.benchmark_group("mnist-784-300-100-10/descent");
-    descend(&mut group, "manual", &p, |q, g| {
-        manual.mnist_grad(q, black_box(x.as_slice()), t.as_slice(), g)
-    });
-    descend(&mut group, "static", &p, |q, g| {
-        static_mnist_grad(q, black_box(&x), &t, g)
-    });
-    descend(&mut group, "static-layers", &p, |q, g| {
-        static_layers_grad(q, black_box(&x), &t, g)
-    });
-    descend(&mut group, "hybrid", &p, |q, g| {
-        hybrid_grad(q, black_box(&x), &t, g)
-    });
-    descend(&mut group, "tape", &p, |q, g| {
-        // The parameters changed: they go on a fresh tape.
-        let mut tape = put_on_tape(q);
-        tape_grad(&mut tape, black_box(&x), &t, true, g)
-    });
-    group.finish();
 
     let mut group = c.benchmark_group("mnist-784-300-100-10/run");
     group.bench_function("manual", |b| {
         b.iter(|| manual.mnist_forward(&p, black_box(x.as_slice()), t.as_slice()))
     });
+    group.bench_function("manual-sse2", |b| {
+        b.iter(|| {
+            Simd::Portable
+                .run(|| manual.mnist_forward(&p, black_box(x.as_slice()), t.as_slice()))
+                .expect("portable kernels run everywhere")
+        })
+    });
     group.bench_function("static", |b| {
-        b.iter(|| static_mnist_run(&p, black_box(&x), &t))
+        b.iter(|| static_mnist_run(&p, black_box(x), t))
     });
     let lr = manual.mnist_forward(&p, x.as_slice(), t.as_slice());
+    let mut tape = put_on_tape(&p);
     for y in [
-        static_fields_run(&net, &x, &t),
-        static_layers_run(&p, &x, &t),
-        hybrid_run(&p, &x, &t),
-        tape_run::<U784, U300, U100, U10>(&mut tape, &x, &t),
+        static_mnist_run(&p, x, t),
+        static_fields_run(&net, x, t),
+        static_layers_run(&p, x, t),
+        hybrid_run(&p, x, t),
+        tape_run::<U784, U300, U100, U10>(&mut tape, x, t),
     ] {
         assert!((y - lr).abs() < 1e-12);
     }
     group.bench_function("static-fields", |b| {
-        b.iter(|| static_fields_run(&net, black_box(&x), &t))
+        b.iter(|| static_fields_run(&net, black_box(x), t))
     });
     group.bench_function("static-layers", |b| {
-        b.iter(|| static_layers_run(&p, black_box(&x), &t))
+        b.iter(|| static_layers_run(&p, black_box(x), t))
     });
-    group.bench_function("hybrid", |b| b.iter(|| hybrid_run(&p, black_box(&x), &t)));
+    group.bench_function("hybrid", |b| b.iter(|| hybrid_run(&p, black_box(x), t)));
     group.bench_function("tape", |b| {
-        b.iter(|| tape_run::<U784, U300, U100, U10>(&mut tape, black_box(&x), &t))
+        b.iter(|| tape_run::<U784, U300, U100, U10>(&mut tape, black_box(x), t))
     });
     group.finish();
+}
+
+/// Whether the parameters on `tape` (positions 0-5) differ from `q`: the descent group changes
+/// them every step.
+fn tape_params_changed<I: Dim, H1: Dim, H2: Dim, O: Dim>(tape: &Tape, q: &P<I, H1, H2, O>) -> bool {
+    tape.at::<Vector<f64, H1>>(1).value() != q.1 || tape.at::<Vector<f64, O>>(5).value() != q.5
+}
+
+/// The small network through `value_and_grad`: a fresh gradient per call.
+fn static_small_fresh(p: &Small, x: &Vector<f64, U2>, t: &Vector<f64, U1>) -> (f64, Small) {
+    value_and_grad(
+        |(w1, b1, w2, b2, w3, b3)| {
+            let h1 = (w1.matvec(constant(x)) + b1).tanh();
+            let h2 = (w2.matvec(h1) + b2).tanh();
+            squared_error(w3.matvec(h2) + b3, constant(t))
+        },
+        p,
+    )
 }
 
 fn small(c: &mut Criterion) {
     let p: Small = params();
     let x = Vector::<f64, U2>::from([0.3, -0.7]);
     let t = Vector::<f64, U1>::from([0.2]);
-    let mut manual = Manual::new(16, 16, 1);
-    let (mut gm, mut gs) = (p.zero_like(), p.zero_like());
-    let lm = manual.small_grad(&p, x.as_slice(), t.as_slice(), &mut gm);
-    let ls = static_small_grad(&p, &x, &t, &mut gs);
-    assert!((lm - ls).abs() < 1e-12);
-    assert_same(&gm, &gs);
-
-    let mut group = c.benchmark_group("tanh-2-16-16-1/gradient");
-    group.bench_function("manual", |b| {
-        b.iter(|| manual.small_grad(&p, black_box(x.as_slice()), t.as_slice(), &mut gm))
-    });
-    group.bench_function("static", |b| {
-        b.iter(|| static_small_grad(&p, black_box(&x), &t, &mut gs))
-    });
+    let (x, t) = (&x, &t);
+    let (mut manual, mut manual_sse2) = (Manual::new(16, 16, 1), Manual::new(16, 16, 1));
     let mut tape = put_on_tape(&p);
-    let mut gt = p.zero_like();
-    let mut g_manual = p.zero_like();
-    manual.small_grad(&p, x.as_slice(), t.as_slice(), &mut g_manual);
-    let lt = tape_grad(&mut tape, &x, &t, false, &mut gt);
-    assert!((lt - lm).abs() < 1e-12);
-    assert_same(&gt, &g_manual);
-    group.bench_function("tape", |b| {
-        b.iter(|| tape_grad(&mut tape, black_box(&x), &t, false, &mut gt))
-    });
-    group.finish();
-    let case = "tanh-2-16-16-1_gradient";
-    let mut gz = p.zero_like();
-    record_allocations(case, "manual", || {
-        manual.small_grad(&p, x.as_slice(), t.as_slice(), &mut gz);
-    });
-    record_allocations(case, "static", || {
-        static_small_grad(&p, &x, &t, &mut gz);
-    });
-    record_allocations(case, "tape", || {
-        tape_grad(&mut tape, &x, &t, false, &mut gz);
-    });
+    let variants: Vec<Variant<'_, Small>> = vec![
+        (
+            "manual",
+            Box::new(|q, g| manual.small_grad(q, x.as_slice(), t.as_slice(), g)),
+        ),
+        (
+            "manual-sse2",
+            Box::new(|q, g| {
+                Simd::Portable
+                    .run(|| manual_sse2.small_grad(q, x.as_slice(), t.as_slice(), g))
+                    .expect("portable kernels run everywhere")
+            }),
+        ),
+        (
+            "static",
+            Box::new(|q, g| {
+                let (l, fresh) = static_small_fresh(q, x, t);
+                *g = fresh;
+                l
+            }),
+        ),
+        (
+            "static-acc",
+            Box::new(|q, g| {
+                zero(g);
+                static_small_grad(q, x, t, g)
+            }),
+        ),
+        (
+            "tape",
+            Box::new(|q, g| {
+                if tape_params_changed(&tape, q) {
+                    tape = put_on_tape(q);
+                }
+                zero(g);
+                tape_grad(&mut tape, x, t, false, g)
+            }),
+        ),
+    ];
+    compare(
+        c,
+        "tanh-2-16-16-1",
+        &p,
+        variants,
+        &["manual", "static", "static-acc"],
+    );
 }
 
 criterion_group! {
