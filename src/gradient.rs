@@ -78,6 +78,21 @@ pub trait Backprop: Clone {
     fn conform_to(&mut self, like: &Self) {
         let _ = like;
     }
+    /// Sets `self` to zero in place, keeping its shape and its allocations: what a gradient
+    /// buffer kept across steps needs before it accumulates again. The default builds a new
+    /// zero with [`zero_like`](Backprop::zero_like); the crate's types (and
+    /// `#[derive(Backprop)]`) overwrite in place, with no allocation.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let mut g = (2.0_f64, vec![Vector::<f64, U2>::from([1.0, 2.0])]);
+    /// g.set_zero();
+    /// assert_eq!(g, (0.0, vec![Vector::zeros()]));
+    /// ```
+    #[inline]
+    fn set_zero(&mut self) {
+        *self = self.zero_like();
+    }
 }
 
 /// A gradient buffer given to an entry point does not have the shape of the value it is the
@@ -136,6 +151,34 @@ pub trait Scalars<T> {
     fn for_each_scalar(&self, f: &mut dyn FnMut(T));
     /// Calls `f` on every scalar mutably, in the same order.
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T));
+    /// Calls `f` on every run of contiguous scalars, in the order of
+    /// [`for_each_scalar`](Scalars::for_each_scalar): a tensor's elements come as one slice, so
+    /// a walk costs one call per tensor rather than one per scalar (how optimizers update whole
+    /// tensors in vectorised loops). The default passes each scalar as a slice of one;
+    /// `#[derive(Backprop)]` and the crate's types pass whole tensors.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let x = (2.0_f64, Vector::<f64, U3>::from([3.0, 4.0, 5.0]));
+    /// let mut runs = vec![];
+    /// x.for_each_slice(&mut |s| runs.push(s.to_vec()));
+    /// assert_eq!(runs, vec![vec![2.0], vec![3.0, 4.0, 5.0]]);
+    /// ```
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+        self.for_each_scalar(&mut |x| f(core::slice::from_ref(&x)))
+    }
+    /// Calls `f` on every run of contiguous scalars mutably, in the same order as
+    /// [`for_each_slice`](Scalars::for_each_slice).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let mut x = (2.0_f64, Vector::<f64, U2>::from([3.0, 4.0]));
+    /// x.for_each_slice_mut(&mut |s| s.iter_mut().for_each(|v| *v *= 10.0));
+    /// assert_eq!(x, (20.0, Vector::from([30.0, 40.0])));
+    /// ```
+    fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        self.for_each_scalar_mut(&mut |x| f(core::slice::from_mut(x)))
+    }
     /// Writes the value's structure to `out`: what a checkpoint records, and checks on load,
     /// besides the scalars. A scalar is `_`, a vector `Vector<3>`, a matrix `Matrix<2, 3>`, a
     /// tuple `(a, b)`, a record `{w: a, b: b}` (field names), a sequence `[a, b]` with runs of
@@ -200,6 +243,10 @@ impl<T: Scalar> Backprop for T {
     fn one_like(&self) -> T {
         T::one()
     }
+    #[inline(always)]
+    fn set_zero(&mut self) {
+        *self = T::zero();
+    }
 }
 
 impl<T: Scalar> Scalars<T> for T {
@@ -208,6 +255,12 @@ impl<T: Scalar> Scalars<T> for T {
     }
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
         f(self)
+    }
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+        f(core::slice::from_ref(self))
+    }
+    fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        f(core::slice::from_mut(self))
     }
 }
 
@@ -226,6 +279,10 @@ macro_rules! impl_tensor_algebra {
             fn one_like(&self) -> Self {
                 Self::filled(T::one())
             }
+            #[inline]
+            fn set_zero(&mut self) {
+                self.as_mut_slice().fill(T::zero());
+            }
         }
         impl<T: Scalar, $($d: Dim),+> Scalars<T> for $ty<T, $($d),+> {
             fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
@@ -233,6 +290,12 @@ macro_rules! impl_tensor_algebra {
             }
             fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
                 self.iter_mut().for_each(f)
+            }
+            fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+                f(self.as_slice())
+            }
+            fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+                f(self.as_mut_slice())
             }
             fn describe(&self, out: &mut String) {
                 let dims: &[usize] = &[$($d::USIZE),+];
@@ -263,6 +326,9 @@ macro_rules! impl_tuple_algebra {
             fn conform_to(&mut self, like: &Self) {
                 $(self.$idx.conform_to(&like.$idx);)+
             }
+            fn set_zero(&mut self) {
+                $(self.$idx.set_zero();)+
+            }
         }
         impl<T, $($name: Scalars<T>),+> Scalars<T> for ($($name,)+) {
             fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
@@ -270,6 +336,12 @@ macro_rules! impl_tuple_algebra {
             }
             fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
                 $(self.$idx.for_each_scalar_mut(f);)+
+            }
+            fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+                $(self.$idx.for_each_slice(f);)+
+            }
+            fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+                $(self.$idx.for_each_slice_mut(f);)+
             }
             fn describe(&self, out: &mut String) {
                 out.push('(');
@@ -315,6 +387,9 @@ impl<A: Backprop, const N: usize> Backprop for [A; N] {
     fn conform_to(&mut self, like: &Self) {
         self.iter_mut().zip(like).for_each(|(a, b)| a.conform_to(b))
     }
+    fn set_zero(&mut self) {
+        self.iter_mut().for_each(Backprop::set_zero)
+    }
 }
 
 impl<T, A: Scalars<T>, const N: usize> Scalars<T> for [A; N] {
@@ -323,6 +398,12 @@ impl<T, A: Scalars<T>, const N: usize> Scalars<T> for [A; N] {
     }
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
         self.iter_mut().for_each(|a| a.for_each_scalar_mut(f))
+    }
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+        self.iter().for_each(|a| a.for_each_slice(f))
+    }
+    fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        self.iter_mut().for_each(|a| a.for_each_slice_mut(f))
     }
     fn describe(&self, out: &mut String) {
         describe_seq(self.iter(), out)
@@ -353,6 +434,9 @@ impl<A: Backprop> Backprop for Vec<A> {
         let have = self.len();
         self.extend(like[have..].iter().map(Backprop::zero_like));
     }
+    fn set_zero(&mut self) {
+        self.iter_mut().for_each(Backprop::set_zero)
+    }
 }
 
 impl<T, A: Scalars<T>> Scalars<T> for Vec<A> {
@@ -361,6 +445,12 @@ impl<T, A: Scalars<T>> Scalars<T> for Vec<A> {
     }
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
         self.iter_mut().for_each(|a| a.for_each_scalar_mut(f))
+    }
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+        self.iter().for_each(|a| a.for_each_slice(f))
+    }
+    fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        self.iter_mut().for_each(|a| a.for_each_slice_mut(f))
     }
     fn describe(&self, out: &mut String) {
         describe_seq(self.iter(), out)
@@ -396,6 +486,11 @@ impl<A: Backprop> Backprop for Option<A> {
             (_, None) => *self = None,
         }
     }
+    fn set_zero(&mut self) {
+        if let Some(a) = self {
+            a.set_zero()
+        }
+    }
 }
 
 impl<T, A: Scalars<T>> Scalars<T> for Option<A> {
@@ -407,6 +502,16 @@ impl<T, A: Scalars<T>> Scalars<T> for Option<A> {
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
         if let Some(a) = self {
             a.for_each_scalar_mut(f)
+        }
+    }
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+        if let Some(a) = self {
+            a.for_each_slice(f)
+        }
+    }
+    fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        if let Some(a) = self {
+            a.for_each_slice_mut(f)
         }
     }
     fn describe(&self, out: &mut String) {
@@ -458,6 +563,9 @@ macro_rules! impl_map_algebra {
                     }
                 }
             }
+            fn set_zero(&mut self) {
+                self.values_mut().for_each(Backprop::set_zero)
+            }
         }
     };
 }
@@ -499,6 +607,18 @@ impl<T, K: Ord + Eq + Hash + fmt::Debug, V: Scalars<T>> Scalars<T> for HashMap<K
             .into_iter()
             .for_each(|(_, v)| v.for_each_scalar_mut(f))
     }
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+        let mut keys: Vec<&K> = self.keys().collect();
+        keys.sort();
+        keys.into_iter().for_each(|k| self[k].for_each_slice(f))
+    }
+    fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        let mut entries: Vec<(&K, &mut V)> = self.iter_mut().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        entries
+            .into_iter()
+            .for_each(|(_, v)| v.for_each_slice_mut(f))
+    }
 }
 
 /// In key order, so two maps with the same keys are walked alike.
@@ -511,5 +631,11 @@ impl<T, K: Ord + fmt::Debug, V: Scalars<T>> Scalars<T> for BTreeMap<K, V> {
     }
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
         self.values_mut().for_each(|v| v.for_each_scalar_mut(f))
+    }
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+        self.values().for_each(|v| v.for_each_slice(f))
+    }
+    fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+        self.values_mut().for_each(|v| v.for_each_slice_mut(f))
     }
 }

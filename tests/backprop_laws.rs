@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use backprop::prelude::*;
+use backprop::{Scalar, Scalars};
 use proptest::prelude::*;
 
 fn finite() -> impl Strategy<Value = f64> {
@@ -39,6 +40,9 @@ fn laws<T: Backprop + PartialEq + std::fmt::Debug>(
     );
     prop_assert_eq!(x.zero_like().zero_like(), x.zero_like(), "zero idempotent");
     prop_assert_eq!(x.one_like().one_like(), x.one_like(), "one idempotent");
+    let mut in_place = x.clone();
+    in_place.set_zero();
+    prop_assert_eq!(&in_place, &x.zero_like(), "set_zero is zero_like in place");
     Ok(())
 }
 
@@ -115,4 +119,80 @@ proptest! {
         let happrox = |p: &HashMap<u8, f64>, q: &HashMap<u8, f64>| p.len() == q.len() && p.iter().all(|(k, v)| q.get(k).is_some_and(|w| close(*v, *w)));
         laws(&h(&a), &h(&b), &h(&c), happrox)?;
     }
+}
+
+/// The slice walk visits exactly the scalars of the scalar walk, in the same order, and its
+/// mutable twin writes them in that order.
+fn walks_agree<P: Scalars<f64> + Clone>(x: &P) {
+    let mut scalars = vec![];
+    x.for_each_scalar(&mut |v| scalars.push(v));
+    let mut slices = vec![];
+    x.for_each_slice(&mut |run| slices.extend_from_slice(run));
+    assert_eq!(slices, scalars);
+    // Numbering the scalars through the mutable slice walk is seen by the scalar walk in order.
+    let mut y = x.clone();
+    let mut n = 0.0;
+    y.for_each_slice_mut(&mut |run| {
+        for v in run {
+            *v = n;
+            n += 1.0;
+        }
+    });
+    let mut seen = vec![];
+    y.for_each_scalar(&mut |v| seen.push(v));
+    assert_eq!(
+        seen,
+        (0..scalars.len()).map(|i| i as f64).collect::<Vec<_>>()
+    );
+}
+
+#[derive(Backprop, Clone, Debug, PartialEq)]
+struct Layer<T: Scalar> {
+    w: Matrix<T, U2, U3>,
+    b: Vector<T, U2>,
+    scale: T,
+}
+
+#[derive(Backprop, Clone, Debug, PartialEq)]
+struct Model(
+    Layer<f64>,
+    Vec<Vector<f64, U2>>,
+    Option<f64>,
+    BTreeMap<String, f64>,
+);
+
+#[test]
+fn slice_walks_agree_with_scalar_walks_for_every_instance() {
+    let layer = Layer {
+        w: Matrix::from_fn(|r, c| (r * 3 + c) as f64 + 0.5),
+        b: Vector::from([-1.0, -2.0]),
+        scale: 7.0,
+    };
+    walks_agree(&3.0_f64);
+    walks_agree(&layer.w);
+    walks_agree(&layer);
+    walks_agree(&(
+        1.0_f64,
+        (layer.b.clone(), [2.0_f64, 3.0]),
+        vec![4.0_f64, 5.0],
+    ));
+    walks_agree(&Some(layer.clone()));
+    walks_agree(&None::<Vector<f64, U2>>);
+    walks_agree(&HashMap::from([
+        (2u8, layer.b.clone()),
+        (1u8, Vector::from([8.0, 9.0])),
+    ]));
+    let model = Model(
+        layer.clone(),
+        vec![Vector::from([1.0, 2.0]), Vector::from([3.0, 4.0])],
+        Some(5.0),
+        BTreeMap::from([("b".to_string(), 6.0), ("a".to_string(), 7.0)]),
+    );
+    walks_agree(&model);
+    // A derived record zeroes in place, field by field, keeping its shape.
+    let mut z = model.clone();
+    z.set_zero();
+    assert_eq!(z, model.zero_like());
+    assert_eq!(z.1.len(), 2);
+    assert_eq!(z.3.len(), 2);
 }

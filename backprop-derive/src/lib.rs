@@ -92,6 +92,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             fn conform_to(&mut self, like: &Self) {
                 #(::backprop::Backprop::conform_to(&mut self.#access, &like.#access);)*
             }
+            fn set_zero(&mut self) {
+                #(::backprop::Backprop::set_zero(&mut self.#access);)*
+            }
         }
     };
     // The field names (or positions) as the checkpoint's structure records them.
@@ -110,6 +113,12 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
             fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut __S)) {
                 #(::backprop::Scalars::for_each_scalar_mut(&mut self.#access, f);)*
+            }
+            fn for_each_slice(&self, f: &mut dyn FnMut(&[__S])) {
+                #(::backprop::Scalars::for_each_slice(&self.#access, f);)*
+            }
+            fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [__S])) {
+                #(::backprop::Scalars::for_each_slice_mut(&mut self.#access, f);)*
             }
             fn describe(&self, out: &mut ::std::string::String) {
                 out.push('{');

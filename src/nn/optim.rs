@@ -29,19 +29,29 @@ pub trait Optimizer<P> {
     fn step(&mut self, params: &mut P, grad: &P) -> Result<(), GradientShapeError>;
 }
 
-/// A value's scalars, in walk order, into a buffer kept between steps.
+/// A value's scalars, in walk order, into a buffer kept between steps (a tensor at a time).
 fn flatten<T: Scalar, P: Scalars<T>>(value: &P, buf: &mut Vec<T>) {
     buf.clear();
-    value.for_each_scalar(&mut |g| buf.push(g));
+    value.for_each_slice(&mut |g| buf.extend_from_slice(g));
 }
 
-/// Writes `buf` back into `value`'s scalars, in walk order.
+/// Writes `buf` back into `value`'s scalars, in walk order (a shorter `buf` leaves the rest).
 fn unflatten<T: Scalar, P: Scalars<T>>(value: &mut P, buf: &[T]) {
-    let mut it = buf.iter();
-    value.for_each_scalar_mut(&mut |v| {
-        if let Some(&b) = it.next() {
-            *v = b;
-        }
+    update(value, |at, v| {
+        let src = buf.get(at..).unwrap_or(&[]);
+        let n = v.len().min(src.len());
+        v[..n].copy_from_slice(&src[..n]);
+    });
+}
+
+/// Calls `f(offset, run)` on every run of contiguous scalars of `params` (a whole tensor, or
+/// one scalar), with the run's offset in walk order: how each optimizer updates a tensor in one
+/// loop instead of one call per scalar.
+fn update<T: Scalar, P: Scalars<T>>(params: &mut P, mut f: impl FnMut(usize, &mut [T])) {
+    let mut at = 0;
+    params.for_each_slice_mut(&mut |run| {
+        f(at, run);
+        at += run.len();
     });
 }
 
@@ -135,11 +145,9 @@ impl<T: Scalar, P: Scalars<T> + Backprop> Optimizer<P> for Sgd<T> {
     fn step(&mut self, params: &mut P, grad: &P) -> Result<(), GradientShapeError> {
         check(params, grad)?;
         flatten(grad, &mut self.buf);
-        let mut g = self.buf.iter();
-        params.for_each_scalar_mut(&mut |p| {
-            if let Some(&g) = g.next() {
-                *p -= self.lr * g;
-            }
+        let (lr, g) = (self.lr, &self.buf);
+        update(params, |at, p| {
+            crate::kernels::axpy(p, -lr, &g[at..at + p.len()])
         });
         Ok(())
     }
@@ -192,11 +200,9 @@ impl<T: Scalar, P: Scalars<T> + Backprop> Optimizer<P> for Momentum<T, P> {
         for (v, &g) in v.iter_mut().zip(&self.grad) {
             *v = self.mu * *v + g;
         }
-        let mut v = v.iter();
-        params.for_each_scalar_mut(&mut |p| {
-            if let Some(&v) = v.next() {
-                *p -= self.lr * v;
-            }
+        let lr = self.lr;
+        update(params, |at, p| {
+            crate::kernels::axpy(p, -lr, &v[at..at + p.len()])
         });
         Ok(())
     }
@@ -264,10 +270,11 @@ impl<T: Scalar, P: Scalars<T> + Backprop> Optimizer<P> for Adam<T, P> {
             *m = b1 * *m + (T::one() - b1) * g;
             *v = b2 * *v + (T::one() - b2) * g * g;
         }
-        let mut mv = mb.iter().zip(vb.iter());
-        params.for_each_scalar_mut(&mut |p| {
-            if let Some((&m, &v)) = mv.next() {
-                *p -= self.lr * (m / c1) / ((v / c2).sqrt() + self.eps);
+        let (lr, eps) = (self.lr, self.eps);
+        update(params, |at, p| {
+            let (m, v) = (&mb[at..at + p.len()], &vb[at..at + p.len()]);
+            for ((p, &m), &v) in p.iter_mut().zip(m).zip(v) {
+                *p -= lr * (m / c1) / ((v / c2).sqrt() + eps);
             }
         });
         Ok(())

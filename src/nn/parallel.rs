@@ -52,11 +52,11 @@ where
         for (k, (g, loss)) in rest.iter_mut().zip(losses.iter_mut()).enumerate() {
             let part = chunk(k + 1);
             s.spawn(move |_| {
-                *g = params.zero_like();
+                zero_from(g, params);
                 *loss = f(params, part, g);
             });
         }
-        *first = params.zero_like();
+        zero_from(first, params);
         f(params, chunk(0), first)
     });
     // Losses and gradients are added in chunk order, whichever thread finished first.
@@ -65,6 +65,16 @@ where
         first.accumulate(g);
     }
     Ok(loss)
+}
+
+/// `g = 0` shaped like `params`: in place (no allocation, no page faults on a fresh block) when
+/// `g` already has that shape, as it does from the second step on.
+fn zero_from<P: Backprop>(g: &mut P, params: &P) {
+    if g.same_shape(params) {
+        g.set_zero();
+    } else {
+        *g = params.zero_like();
+    }
 }
 
 /// [`parallel_grad`] was given no gradient buffer.
