@@ -1,6 +1,7 @@
 //! Inline-or-boxed element storage shared by [`Vector`](super::Vector) and
 //! [`Matrix`](super::Matrix).
 
+use super::pool;
 use crate::Scalar;
 
 /// Tensors with at most this many elements are stored inline (no heap allocation).
@@ -11,7 +12,9 @@ use crate::Scalar;
 pub const INLINE_LEN: usize = 16;
 
 /// Element storage. The length is not stored: the owning tensor knows it from its type.
-#[derive(Clone)]
+///
+/// Heap blocks come from, and go back to, the per-thread cache in [`pool`]: a loop that builds
+/// the same large tensors on every step allocates nothing once it has run once.
 pub(crate) enum Buf<T> {
     Inline([T; INLINE_LEN]),
     Heap(Box<[T]>),
@@ -27,7 +30,7 @@ impl<T: Scalar> Buf<T> {
             }
             Buf::Inline(a)
         } else {
-            Buf::Heap((0..len).map(f).collect())
+            Buf::Heap(pool::boxed(len, f))
         }
     }
 
@@ -36,7 +39,7 @@ impl<T: Scalar> Buf<T> {
         if len <= INLINE_LEN {
             Buf::Inline([value; INLINE_LEN])
         } else {
-            Buf::Heap(vec![value; len].into_boxed_slice())
+            Buf::Heap(pool::boxed_filled(len, value))
         }
     }
 
@@ -63,6 +66,23 @@ impl<T: Scalar> Buf<T> {
         match self {
             Buf::Inline(a) => &mut a[..len],
             Buf::Heap(b) => b,
+        }
+    }
+}
+
+impl<T: Clone> Clone for Buf<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Buf::Inline(a) => Buf::Inline(a.clone()),
+            Buf::Heap(b) => Buf::Heap(pool::boxed(b.len(), |i| b[i].clone())),
+        }
+    }
+}
+
+impl<T> Drop for Buf<T> {
+    fn drop(&mut self) {
+        if let Buf::Heap(b) = self {
+            pool::recycle(core::mem::take(b));
         }
     }
 }

@@ -8,6 +8,7 @@
 mod buf;
 mod error;
 mod matrix;
+mod pool;
 #[cfg(feature = "serde")]
 mod serde_impls;
 mod vector;

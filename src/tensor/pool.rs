@@ -1,0 +1,222 @@
+//! A per-thread cache of the heap blocks that large tensors leave behind, so that a training
+//! loop, which builds the same intermediate tensors and gradients on every step, allocates
+//! nothing in steady state and never page-faults a fresh multi-megabyte block (glibc returns
+//! large freed blocks to the system and maps them again on the next allocation).
+//!
+//! A block is recycled only for a tensor of exactly the same memory layout (size and alignment),
+//! and is always written in full before it becomes a `Box<[T]>` again: nothing is ever read
+//! from a recycled block. The cache holds at most [`MAX_BLOCKS`] blocks and [`MAX_BYTES`] bytes
+//! per thread; past that, freed blocks go back to the allocator. A thread's cache is freed when
+//! the thread ends.
+
+use std::alloc::{dealloc, Layout};
+use std::cell::Cell;
+
+/// At most this many blocks are kept per thread.
+pub(crate) const MAX_BLOCKS: usize = 64;
+/// At most this many bytes are kept per thread.
+pub(crate) const MAX_BYTES: usize = 64 << 20;
+
+/// A block of memory from the global allocator, with the layout it was allocated with.
+struct Block {
+    ptr: *mut u8,
+    layout: Layout,
+}
+
+/// The blocks of one thread; frees them when the thread ends.
+struct Blocks {
+    blocks: Vec<Block>,
+    bytes: usize,
+}
+
+impl Drop for Blocks {
+    fn drop(&mut self) {
+        for b in self.blocks.drain(..) {
+            // SAFETY: every block was allocated by the global allocator with `b.layout` (it
+            // was a `Box<[T]>` of that layout) and is owned by the cache alone.
+            unsafe { dealloc(b.ptr, b.layout) };
+        }
+    }
+}
+
+thread_local! {
+    static CACHE: Cell<Blocks> = const { Cell::new(Blocks { blocks: Vec::new(), bytes: 0 }) };
+}
+
+/// Runs `f` on this thread's cache (taken out of its cell and put back: `f` never calls back
+/// into the cache, so nothing is lost). `None` while the thread is being torn down.
+fn with_cache<R>(f: impl FnOnce(&mut Blocks) -> R) -> Option<R> {
+    CACHE
+        .try_with(|cell| {
+            let mut blocks = cell.replace(Blocks {
+                blocks: Vec::new(),
+                bytes: 0,
+            });
+            let r = f(&mut blocks);
+            cell.set(blocks);
+            r
+        })
+        .ok()
+}
+
+/// A boxed slice of `len` elements, element `i` being `f(i)`, in a recycled block when one of
+/// the right layout is cached.
+pub(crate) fn boxed<T>(len: usize, mut f: impl FnMut(usize) -> T) -> Box<[T]> {
+    let Ok(layout) = Layout::array::<T>(len) else {
+        return (0..len).map(f).collect();
+    };
+    if layout.size() == 0 {
+        return (0..len).map(f).collect();
+    }
+    let taken = with_cache(|c| {
+        let at = c.blocks.iter().rposition(|b| b.layout == layout)?;
+        let b = c.blocks.swap_remove(at);
+        c.bytes -= layout.size();
+        Some(b)
+    })
+    .flatten();
+    let Some(block) = taken else {
+        return (0..len).map(f).collect();
+    };
+    // If `f` panics, the block goes back to the allocator; the elements written so far are
+    // not dropped (they are `Copy` scalars in every use; for a type with drop glue they would
+    // leak, never be read).
+    struct Free {
+        ptr: *mut u8,
+        layout: Layout,
+    }
+    impl Drop for Free {
+        fn drop(&mut self) {
+            // SAFETY: the block was allocated by the global allocator with `layout`, and no
+            // `Box` owns it yet.
+            unsafe { dealloc(self.ptr, self.layout) };
+        }
+    }
+    let guard = Free {
+        ptr: block.ptr,
+        layout,
+    };
+    let ptr = block.ptr.cast::<T>();
+    for i in 0..len {
+        // SAFETY: the block holds `len` elements of `T` (its layout is `Layout::array::<T>(len)`,
+        // alignment included), and `i < len`.
+        unsafe { ptr.add(i).write(f(i)) };
+    }
+    core::mem::forget(guard);
+    // SAFETY: all `len` elements are initialised, and the memory was allocated by the global
+    // allocator with `Layout::array::<T>(len)`, which is the layout `Box<[T]>` of that length
+    // frees with.
+    unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(ptr, len)) }
+}
+
+/// A boxed slice of `len` copies of `value`: [`boxed`] with a plain fill (a `memset` for zeros).
+pub(crate) fn boxed_filled<T: Copy>(len: usize, value: T) -> Box<[T]> {
+    let Ok(layout) = Layout::array::<T>(len) else {
+        return vec![value; len].into_boxed_slice();
+    };
+    let taken = (layout.size() != 0)
+        .then(|| {
+            with_cache(|c| {
+                let at = c.blocks.iter().rposition(|b| b.layout == layout)?;
+                let b = c.blocks.swap_remove(at);
+                c.bytes -= layout.size();
+                Some(b)
+            })
+            .flatten()
+        })
+        .flatten();
+    let Some(block) = taken else {
+        return vec![value; len].into_boxed_slice();
+    };
+    let ptr = block.ptr.cast::<core::mem::MaybeUninit<T>>();
+    // SAFETY: the block holds `len` elements of `T` (layout `Layout::array::<T>(len)`), no one
+    // else refers to it, and `MaybeUninit<T>` has `T`'s layout and no validity requirement.
+    let slots = unsafe { core::slice::from_raw_parts_mut(ptr, len) };
+    slots.fill(core::mem::MaybeUninit::new(value));
+    // SAFETY: every element was just written; the memory was allocated by the global
+    // allocator with the layout `Box<[T]>` of this length frees with.
+    unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(ptr.cast::<T>(), len)) }
+}
+
+/// Drops the elements of `b` and keeps its memory for [`boxed`] (or frees it when the cache is
+/// full).
+pub(crate) fn recycle<T>(b: Box<[T]>) {
+    let layout = Layout::for_value::<[T]>(&b);
+    let len = b.len();
+    let ptr = Box::into_raw(b).cast::<T>();
+    // SAFETY: `ptr` owns `len` initialised elements (it came from a `Box<[T]>`); after this
+    // they are never read again.
+    unsafe { core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(ptr, len)) };
+    if layout.size() == 0 {
+        // A zero-sized box owns no allocation.
+        return;
+    }
+    let kept = with_cache(|c| {
+        if c.blocks.len() < MAX_BLOCKS && c.bytes + layout.size() <= MAX_BYTES {
+            c.blocks.push(Block {
+                ptr: ptr.cast(),
+                layout,
+            });
+            c.bytes += layout.size();
+            true
+        } else {
+            false
+        }
+    });
+    if kept != Some(true) {
+        // SAFETY: the memory came from the global allocator with `layout` (a `Box<[T]>`), and
+        // its elements were dropped above.
+        unsafe { dealloc(ptr.cast(), layout) };
+    }
+}
+
+/// The number of blocks and bytes this thread keeps (for tests).
+#[cfg(test)]
+pub(crate) fn cached() -> (usize, usize) {
+    with_cache(|c| (c.blocks.len(), c.bytes)).unwrap_or((0, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_is_reused_for_the_same_layout_and_written_in_full() {
+        let a: Box<[f64]> = boxed(1000, |i| i as f64);
+        let p = a.as_ptr();
+        recycle(a);
+        let before = cached();
+        let b: Box<[f64]> = boxed(1000, |i| -(i as f64));
+        assert_eq!(b.as_ptr(), p, "the cached block is reused");
+        assert!(b.iter().enumerate().all(|(i, &v)| v == -(i as f64)));
+        assert_eq!(cached().0, before.0 - 1);
+        // Another length gets a block of its own.
+        let c: Box<[f64]> = boxed(999, |_| 1.0);
+        assert_ne!(c.as_ptr(), b.as_ptr());
+        recycle(b);
+        recycle(c);
+    }
+
+    #[test]
+    fn the_cache_is_bounded() {
+        let blocks: Vec<Box<[u8]>> = (0..MAX_BLOCKS + 10).map(|_| boxed(64, |_| 0u8)).collect();
+        blocks.into_iter().for_each(recycle);
+        assert!(cached().0 <= MAX_BLOCKS);
+        let big: Box<[u8]> = boxed(MAX_BYTES + 1, |_| 0);
+        recycle(big);
+        assert!(cached().1 <= MAX_BYTES);
+    }
+
+    #[test]
+    fn a_panic_while_filling_returns_nothing_half_written() {
+        let a: Box<[f64]> = boxed(100, |_| 0.0);
+        recycle(a);
+        let n = cached().0;
+        let r = std::panic::catch_unwind(|| {
+            boxed::<f64>(100, |i| if i == 50 { panic!() } else { 1.0 })
+        });
+        assert!(r.is_err());
+        // The block was freed, not put back half-written.
+        assert_eq!(cached().0, n - 1);
+    }
+}
