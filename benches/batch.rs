@@ -7,6 +7,7 @@
 //!   buffers, every gradient written once (`beta = 0`), nothing allocated per call.
 //! - `static`: the crate's batched expression, `value_and_grad_acc` into a kept buffer zeroed
 //!   before each call (`Backprop::set_zero`), on one thread.
+//! - `static-into`: the same through `value_and_grad_into` (each gradient written once).
 //! - `static-2-threads`: the same through `nn::parallel_grad`, each of two threads taking half
 //!   the batch into its own buffer; the two buffers are then added.
 //! - `per-sample` (batch 128, f64): the one-sample expression summed over the batch, one thread.
@@ -37,6 +38,20 @@ struct Batch<T, B> {
 /// The crate's batched expression, adding the batch's gradient into `g`.
 fn static_grad<T: Scalar, B: Dim>(p: &Net<T>, batch: &Batch<T, B>, g: &mut Net<T>) -> T {
     value_and_grad_acc(
+        |(l1, l2, l3)| {
+            let h1 = constant(&batch.x).matmul_t(l1.w).add_row(l1.b).logistic();
+            let h2 = h1.matmul_t(l2.w).add_row(l2.b).logistic();
+            softmax_cross_entropy_rows(h2.matmul_t(l3.w).add_row(l3.b), constant(&batch.t))
+        },
+        p,
+        g,
+    )
+    .expect("the gradient buffer has the parameters' shape")
+}
+
+/// The crate's batched expression, writing the batch's gradient over `g`.
+fn static_into<T: Scalar, B: Dim>(p: &Net<T>, batch: &Batch<T, B>, g: &mut Net<T>) -> T {
+    value_and_grad_into(
         |(l1, l2, l3)| {
             let h1 = constant(&batch.x).matmul_t(l1.w).add_row(l1.b).logistic();
             let h2 = h1.matmul_t(l2.w).add_row(l2.b).logistic();
@@ -240,6 +255,16 @@ where
             gs.set_zero();
             static_grad(&p, black_box(&whole), &mut gs)
         })
+    });
+    let mut gi = p.zero_like();
+    let li = static_into(&p, &whole, &mut gi);
+    assert!((li - lm).abs() <= T::from_f64(tol) * lm.abs().max(T::one()));
+    assert!(
+        close(&gi, &gm, tol),
+        "static-into and manual gradients differ"
+    );
+    group.bench_function("static-into", |b| {
+        b.iter(|| static_into(&p, black_box(&whole), &mut gi))
     });
     group.bench_function("static-2-threads", |b| {
         b.iter(|| {

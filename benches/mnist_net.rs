@@ -7,6 +7,7 @@
 //!   followed by accumulation), on the kernels of the CPU's best instruction set.
 //! - `manual-sse2`: the same code on the portable kernels (x86-64 baseline, SSE2).
 //! - `static`: `value_and_grad`, a fresh gradient per call (the previous one dropped).
+//! - `static-into`: `value_and_grad_into`, overwriting a kept buffer (each gradient written once).
 //! - `static-acc`: a kept buffer, zeroed, then `value_and_grad_acc` (how a training loop that
 //!   keeps its buffer runs today); `static-fields`, `static-layers`, `hybrid` and `tape` run the
 //!   same way.
@@ -604,6 +605,20 @@ fn assert_same<I: Dim, H1: Dim, H2: Dim, O: Dim>(a: &P<I, H1, H2, O>, b: &P<I, H
     assert!(a.4.approx_eq(&b.4, 1e-12) && a.5.approx_eq(&b.5, 1e-12));
 }
 
+/// The MNIST gradient through `value_and_grad_into`: written over a kept buffer.
+fn static_mnist_into(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>, g: &mut Mnist) -> f64 {
+    value_and_grad_into(
+        |(w1, b1, w2, b2, w3, b3)| {
+            let h1 = (w1.matvec(constant(x)) + b1).logistic();
+            let h2 = (w2.matvec(h1) + b2).logistic();
+            softmax_cross_entropy(w3.matvec(h2) + b3, constant(t))
+        },
+        p,
+        g,
+    )
+    .expect("the gradient buffer has the parameters' shape")
+}
+
 /// The MNIST gradient through `value_and_grad`: a fresh gradient per call.
 fn static_mnist_fresh(p: &Mnist, x: &Vector<f64, U784>, t: &Vector<f64, U10>) -> (f64, Mnist) {
     value_and_grad(
@@ -646,6 +661,10 @@ fn mnist(c: &mut Criterion) {
                 *g = fresh;
                 l
             }),
+        ),
+        (
+            "static-into",
+            Box::new(|q, g| static_mnist_into(q, x, t, g)),
         ),
         (
             "static-acc",
@@ -772,6 +791,20 @@ fn tape_params_changed<I: Dim, H1: Dim, H2: Dim, O: Dim>(tape: &Tape, q: &P<I, H
     tape.at::<Vector<f64, H1>>(1).value() != q.1 || tape.at::<Vector<f64, O>>(5).value() != q.5
 }
 
+/// The small network through `value_and_grad_into`: written over a kept buffer.
+fn static_small_into(p: &Small, x: &Vector<f64, U2>, t: &Vector<f64, U1>, g: &mut Small) -> f64 {
+    value_and_grad_into(
+        |(w1, b1, w2, b2, w3, b3)| {
+            let h1 = (w1.matvec(constant(x)) + b1).tanh();
+            let h2 = (w2.matvec(h1) + b2).tanh();
+            squared_error(w3.matvec(h2) + b3, constant(t))
+        },
+        p,
+        g,
+    )
+    .expect("the gradient buffer has the parameters' shape")
+}
+
 /// The small network through `value_and_grad`: a fresh gradient per call.
 fn static_small_fresh(p: &Small, x: &Vector<f64, U2>, t: &Vector<f64, U1>) -> (f64, Small) {
     value_and_grad(
@@ -813,6 +846,10 @@ fn small(c: &mut Criterion) {
             }),
         ),
         (
+            "static-into",
+            Box::new(|q, g| static_small_into(q, x, t, g)),
+        ),
+        (
             "static-acc",
             Box::new(|q, g| {
                 zero(g);
@@ -835,7 +872,7 @@ fn small(c: &mut Criterion) {
         "tanh-2-16-16-1",
         &p,
         variants,
-        &["manual", "static", "static-acc"],
+        &["manual", "static", "static-into", "static-acc"],
     );
 }
 

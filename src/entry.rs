@@ -6,6 +6,7 @@
 //! The closure runs once per call to build the expression (zero-sized placeholders and borrowed
 //! constants: nothing is computed and nothing is allocated); then the expression runs.
 
+use crate::expr::ledger::{with_ledger, without_ledger, Ledger};
 use crate::expr::{with_forward, Diff, Ex, Input, Root, Z};
 use crate::gradient::check_buffer;
 use crate::{Backprop, GradientShapeError};
@@ -62,14 +63,95 @@ where
     F: FnOnce(Placeholders<In>) -> Ex<N>,
     N: Diff<In>,
 {
-    let mut g = x.zero_like();
     let e = f(In::placeholder());
-    let y = with_forward(&e.0, x, |cache| {
+    with_forward(&e.0, x, |cache| {
         let y = e.0.value(x, cache).clone();
-        e.0.backward(x, cache, y.one_like(), &mut g);
-        y
-    });
-    (y, g)
+        let g = fresh_gradient(&e.0, x, cache, || y.one_like());
+        (y, g)
+    })
+}
+
+/// Whether [`value_and_grad`] and [`value_and_grad_into`] compute this function's gradient by
+/// *writing* each part of it once (no zero-fill first, no read of the old value), rather than
+/// by zeroing a buffer and adding every contribution into it. Both give the same result; the
+/// first saves a pass over memory per weight matrix, which is most of the cost of a large
+/// layer's gradient.
+///
+/// It holds for computations built from the crate's arithmetic, maps, linear algebra, `dense`,
+/// softmax and losses, and `op`/`op2`/`op3`, over placeholders of scalars, vectors and
+/// matrices (in tuples or derived records). It does not where a body (`then`, `fold`, `scan`,
+/// `map_items`, ...), a container input, or a whole record (`.whole()`) is used. `x` only fixes
+/// the input type.
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::entry::writes_once;
+/// let p = (Matrix::<f64, U2, U3>::zeros(), Vector::<f64, U2>::zeros());
+/// let x = Vector::<f64, U3>::zeros();
+/// assert!(writes_once(|(w, b)| (w.matvec(constant(&x)) + b).tanh().sum(), &p));
+/// // A `.then` body adds into a zeroed buffer instead.
+/// assert!(!writes_once(|(w, b)| (w.matvec(constant(&x)),).then(|(z,)| z.sum()) + b.sum(), &p));
+/// ```
+pub fn writes_once<In, F, N>(f: F, x: &In) -> bool
+where
+    In: Input,
+    F: FnOnce(Placeholders<In>) -> Ex<N>,
+    N: Diff<In>,
+{
+    let _ = (f, x);
+    ledger_mode::<In, N>()
+}
+
+/// Whether a backward pass of `N` over an input of type `In` can run in ledger mode: every
+/// gradient written once, with no zero-fill (see `expr::ledger`).
+const fn ledger_mode<In: Input, N: Diff<In>>() -> bool {
+    N::OVERWRITE && In::LEDGER
+}
+
+/// A new gradient at `x` from the seed `dy()`: in ledger mode, a buffer of recycled memory
+/// whose leaves are each written once (or zeroed if nothing writes them); else a zeroed buffer
+/// that the backward pass adds into.
+fn fresh_gradient<In: Input, N: Diff<In>>(
+    e: &N,
+    x: &In,
+    cache: &N::Cache,
+    dy: impl Fn() -> N::Out,
+) -> In {
+    if ledger_mode::<In, N>() {
+        let mut g = x.stale_like();
+        overwrite_gradient(e, x, cache, dy, &mut g);
+        g
+    } else {
+        let mut g = x.zero_like();
+        without_ledger(|| e.backward(x, cache, dy(), &mut g));
+        g
+    }
+}
+
+/// Overwrites `g` (whatever it held; it has `x`'s shape) with the gradient at `x` from the seed
+/// `dy()`: in ledger mode, each leaf written once or zeroed; else zeroed and added into.
+fn overwrite_gradient<In: Input, N: Diff<In>>(
+    e: &N,
+    x: &In,
+    cache: &N::Cache,
+    dy: impl Fn() -> N::Out,
+    g: &mut In,
+) {
+    if ledger_mode::<In, N>() {
+        let mut ledger = Ledger::new();
+        with_ledger(&mut ledger, || e.backward(x, cache, dy(), g));
+        if ledger.overflowed() {
+            // More leaves than the ledger tracks: some were added into without being cleared
+            // first. Run again the plain way.
+            g.set_zero();
+            without_ledger(|| e.backward(x, cache, dy(), g));
+        } else {
+            g.zero_unwritten(&ledger);
+        }
+    } else {
+        g.set_zero();
+        without_ledger(|| e.backward(x, cache, dy(), g));
+    }
 }
 
 /// The gradient at `x`, of the same type as `x`.
@@ -118,7 +200,42 @@ where
     let e = f(In::placeholder());
     Ok(with_forward(&e.0, x, |cache| {
         let y = e.0.value(x, cache).clone();
-        e.0.backward(x, cache, y.one_like(), g);
+        without_ledger(|| e.0.backward(x, cache, y.one_like(), g));
+        y
+    }))
+}
+
+/// Like [`value_and_grad`], but *writes* the gradient into `g`, a buffer the caller keeps,
+/// replacing whatever it held: no new gradient is allocated and `g` need not be zeroed first.
+///
+/// This is the fastest entry point for a training loop: where it can (a computation of the
+/// crate's arithmetic, linear algebra and loss operations over placeholders of scalars, vectors
+/// and matrices, in tuples or derived records), each part of the gradient is written once,
+/// with no zero-fill and no read of the old value (see the module `expr::ledger` in the source);
+/// elsewhere it zeroes `g` and adds into it, with the same result.
+///
+/// # Errors
+/// [`GradientShapeError`] when `g` does not have the shape of `x`; `g` is then left unchanged.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let w = Vector::<f64, U2>::from([1.0, 2.0]);
+/// let mut g = Vector::filled(f64::NAN); // anything: it is overwritten
+/// let y = value_and_grad_into(|w| w.dot(w), &w, &mut g)?;
+/// assert_eq!((y, g), (5.0, Vector::from([2.0, 4.0])));
+/// # Ok::<(), backprop::GradientShapeError>(())
+/// ```
+pub fn value_and_grad_into<In, F, N>(f: F, x: &In, g: &mut In) -> Result<N::Out, GradientShapeError>
+where
+    In: Input,
+    F: FnOnce(Placeholders<In>) -> Ex<N>,
+    N: Diff<In>,
+{
+    check_buffer(x, g)?;
+    let e = f(In::placeholder());
+    Ok(with_forward(&e.0, x, |cache| {
+        let y = e.0.value(x, cache).clone();
+        overwrite_gradient(&e.0, x, cache, || y.one_like(), g);
         y
     }))
 }
@@ -148,8 +265,7 @@ where
     with_forward(&e.0, x, |cache| {
         let y = e.0.value(x, cache);
         check_buffer(y, &dy)?;
-        let mut g = x.zero_like();
-        e.0.backward(x, cache, dy, &mut g);
+        let g = fresh_gradient(&e.0, x, cache, || dy.clone());
         Ok((y.clone(), g))
     })
 }
@@ -179,9 +295,7 @@ where
             .map(|i| {
                 let mut dy = y.zero_like();
                 dy.as_mut_slice()[i] = num_traits::One::one();
-                let mut g = x.zero_like();
-                e.0.backward(x, cache, dy, &mut g);
-                g
+                fresh_gradient(&e.0, x, cache, || dy.clone())
             })
             .collect()
     })

@@ -93,6 +93,19 @@ pub trait Backprop: Clone {
     fn set_zero(&mut self) {
         *self = self.zero_like();
     }
+    /// A value shaped like `self` whose contents are unspecified (any valid value): the
+    /// starting buffer of a gradient whose every part will be written or zeroed. The crate's
+    /// tensors take a recycled block without clearing it; the default is
+    /// [`zero_like`](Backprop::zero_like).
+    #[doc(hidden)]
+    #[inline]
+    fn stale_like(&self) -> Self {
+        self.zero_like()
+    }
+    /// Whether this type is a leaf of the gradient algebra (a scalar, vector or matrix):
+    /// only the crate's own types can say so (the value's type cannot be named elsewhere).
+    #[doc(hidden)]
+    const LEAF: crate::expr::sealed::Leaf = crate::expr::sealed::Leaf(false);
 }
 
 /// A gradient buffer given to an entry point does not have the shape of the value it is the
@@ -247,6 +260,7 @@ impl<T: Scalar> Backprop for T {
     fn set_zero(&mut self) {
         *self = T::zero();
     }
+    const LEAF: crate::expr::sealed::Leaf = crate::expr::sealed::Leaf(true);
 }
 
 impl<T: Scalar> Scalars<T> for T {
@@ -283,6 +297,11 @@ macro_rules! impl_tensor_algebra {
             fn set_zero(&mut self) {
                 self.as_mut_slice().fill(T::zero());
             }
+            #[inline]
+            fn stale_like(&self) -> Self {
+                Self::stale()
+            }
+            const LEAF: crate::expr::sealed::Leaf = crate::expr::sealed::Leaf(true);
         }
         impl<T: Scalar, $($d: Dim),+> Scalars<T> for $ty<T, $($d),+> {
             fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
@@ -328,6 +347,9 @@ macro_rules! impl_tuple_algebra {
             }
             fn set_zero(&mut self) {
                 $(self.$idx.set_zero();)+
+            }
+            fn stale_like(&self) -> Self {
+                ($(self.$idx.stale_like(),)+)
             }
         }
         impl<T, $($name: Scalars<T>),+> Scalars<T> for ($($name,)+) {

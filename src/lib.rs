@@ -225,7 +225,9 @@ pub mod tensor;
 pub use backprop_derive::Backprop;
 pub use check::{check_grad, GradCheck};
 pub use dims::Dim;
-pub use entry::{eval, grad, jacobian, value_and_grad, value_and_grad_acc, vjp};
+pub use entry::{
+    eval, grad, jacobian, value_and_grad, value_and_grad_acc, value_and_grad_into, vjp,
+};
 pub use expr::{constant, tuple, Bind, Ex};
 pub use gradient::{Backprop, GradientShapeError, Scalars};
 pub use ops::custom::{op, op2, op3};
@@ -248,7 +250,7 @@ pub mod prelude {
     pub use crate::{
         check_grad, constant, cross_entropy, eval, grad, jacobian, op, op2, op3,
         softmax_cross_entropy, softmax_cross_entropy_rows, squared_error, tuple, value_and_grad,
-        value_and_grad_acc, vjp, Backprop, Bind, Ex, Matrix, Scalars, Vector,
+        value_and_grad_acc, value_and_grad_into, vjp, Backprop, Bind, Ex, Matrix, Scalars, Vector,
     };
     // The model traits' methods (`run`, `step`, `output`), without their names.
     pub use crate::nn::{Model as _, Readout as _, Stateful as _};

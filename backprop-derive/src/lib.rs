@@ -77,6 +77,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     // Backprop
     let zero = build(&|a| quote!(::backprop::Backprop::zero_like(&self.#a)));
     let one = build(&|a| quote!(::backprop::Backprop::one_like(&self.#a)));
+    let stale = build(&|a| quote!(::backprop::Backprop::stale_like(&self.#a)));
     let backprop_impl = quote! {
         impl #impl_g ::backprop::Backprop for #name #ty_g
         where #preds Self: ::core::clone::Clone, #(#tys: ::backprop::Backprop,)*
@@ -95,6 +96,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             fn set_zero(&mut self) {
                 #(::backprop::Backprop::set_zero(&mut self.#access);)*
             }
+            fn stale_like(&self) -> Self { #name #stale }
         }
     };
     // The field names (or positions) as the checkpoint's structure records them.
@@ -226,6 +228,10 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             type Ph<__P: ::backprop::expr::internal::Path> = #ph_name #ph_ty_g;
             #[inline(always)]
             fn placeholder<__P: ::backprop::expr::internal::Path>() -> Self::Ph<__P> { #make }
+            const LEDGER: bool = true #(&& <#tys as ::backprop::expr::Input>::LEDGER)*;
+            fn zero_unwritten(&mut self, ledger: &::backprop::expr::internal::Ledger) {
+                #(::backprop::expr::Input::zero_unwritten(&mut self.#access, ledger);)*
+            }
         }
     };
     Ok(quote! {

@@ -40,6 +40,7 @@ impl<T: Backprop> Expr for Const<'_, T> {
     type Depth = Z;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = false;
+    const OVERWRITE: bool = true;
 }
 
 /// The `Diff` impl of a node that reads no input and passes no gradient on; `$get` borrows its
@@ -84,6 +85,7 @@ impl<T: Scalar> Expr for Lit<T> {
     type Depth = Z;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = false;
+    const OVERWRITE: bool = true;
 }
 
 impl_constant_diff!(impl<T: Scalar> Lit<T>, |s| &s.0);
@@ -131,6 +133,7 @@ impl<T: Backprop + Default> Expr for Zeros<T> {
     type Depth = Z;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = false;
+    const OVERWRITE: bool = true;
 }
 
 impl<In, T: Backprop + Default> Diff<In> for Zeros<T> {

@@ -264,6 +264,9 @@ impl<T: Backprop, P: Path> Expr for Placeholder<T, P> {
     type Depth = P::Depth;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = true;
+    // A placeholder of a leaf (scalar, vector, matrix) writes its slot through the ledger; one
+    // of a record or container may overlap other placeholders' slots.
+    const OVERWRITE: bool = T::LEAF.0;
 }
 
 /// A placeholder finds a value of its own type in the input it runs on. It fails when a closure
@@ -315,7 +318,12 @@ where
     }
     #[inline(always)]
     fn backward(&self, _: &In, _: &(), dy: T, dx: &mut In) {
-        P::get_mut(dx).this_mut().accumulate(&dy);
+        let slot = P::get_mut(dx).this_mut();
+        if super::ledger::first_write(slot) {
+            *slot = dy;
+        } else {
+            slot.accumulate(&dy);
+        }
     }
     #[inline(always)]
     fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, T> {
@@ -342,10 +350,30 @@ pub trait Input: Backprop + 'static {
     type Ph<P: Path>: Copy;
     /// Creates the placeholder(s).
     fn placeholder<P: Path>() -> Self::Ph<P>;
+    /// Whether [`zero_unwritten`](Input::zero_unwritten) zeroes exactly the leaves a
+    /// ledger-mode backward pass did not write (see `expr::ledger`). The safe default is
+    /// `false`: gradients of the type are then zeroed and accumulated. The crate's types and
+    /// `#[derive(Backprop)]` say `true`.
+    #[doc(hidden)]
+    const LEDGER: bool = false;
+    /// Zeroes every leaf slot (scalar, vector, matrix) of this gradient that `ledger` has not
+    /// seen written, and every other part (containers, which ledger mode never writes).
+    #[doc(hidden)]
+    fn zero_unwritten(&mut self, ledger: &super::ledger::Ledger) {
+        let _ = ledger;
+        self.set_zero();
+    }
 }
 
 impl<T: Scalar> Input for T {
     type Ph<P: Path> = Ex<Placeholder<T, P>>;
+    const LEDGER: bool = true;
+    #[inline]
+    fn zero_unwritten(&mut self, ledger: &super::ledger::Ledger) {
+        if !ledger.contains(self) {
+            self.set_zero();
+        }
+    }
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
         Ex(Placeholder::new())
@@ -354,6 +382,13 @@ impl<T: Scalar> Input for T {
 
 impl<T: Scalar, N: Dim> Input for Vector<T, N> {
     type Ph<P: Path> = Ex<Placeholder<Self, P>>;
+    const LEDGER: bool = true;
+    #[inline]
+    fn zero_unwritten(&mut self, ledger: &super::ledger::Ledger) {
+        if !ledger.contains(self) {
+            self.set_zero();
+        }
+    }
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
         Ex(Placeholder::new())
@@ -362,6 +397,13 @@ impl<T: Scalar, N: Dim> Input for Vector<T, N> {
 
 impl<T: Scalar, R: Dim, C: Dim> Input for Matrix<T, R, C> {
     type Ph<P: Path> = Ex<Placeholder<Self, P>>;
+    const LEDGER: bool = true;
+    #[inline]
+    fn zero_unwritten(&mut self, ledger: &super::ledger::Ledger) {
+        if !ledger.contains(self) {
+            self.set_zero();
+        }
+    }
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
         Ex(Placeholder::new())
@@ -375,6 +417,12 @@ macro_rules! impl_tuple_input {
             #[inline(always)]
             fn placeholder<P: Path>() -> Self::Ph<P> {
                 ($($name::placeholder::<Field<$i, P>>(),)+)
+            }
+            const LEDGER: bool = true $(&& $name::LEDGER)+;
+            #[allow(non_snake_case)]
+            fn zero_unwritten(&mut self, ledger: &super::ledger::Ledger) {
+                let ($($name,)+) = self;
+                $($name.zero_unwritten(ledger);)+
             }
         }
     };
@@ -390,6 +438,8 @@ impl_tuple_input!(A U0, B U1, C U2, D U3, E U4, F U5);
 /// [`Ex::fold`](crate::Ex::fold)).
 impl<T: Backprop + 'static, const N: usize> Input for [T; N] {
     type Ph<P: Path> = Ex<Placeholder<Self, P>>;
+    // Never written in ledger mode (its placeholder is not a leaf): zeroed whole.
+    const LEDGER: bool = true;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
         Ex(Placeholder::new())
@@ -400,6 +450,8 @@ impl<T: Backprop + 'static, const N: usize> Input for [T; N] {
 /// [`Ex::fold`](crate::Ex::fold)).
 impl<T: Backprop + 'static> Input for Vec<T> {
     type Ph<P: Path> = Ex<Placeholder<Self, P>>;
+    // Never written in ledger mode (its placeholder is not a leaf): zeroed whole.
+    const LEDGER: bool = true;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
         Ex(Placeholder::new())
@@ -409,6 +461,8 @@ impl<T: Backprop + 'static> Input for Vec<T> {
 /// An `Option` is one placeholder (read it with [`Ex::unwrap_or`](crate::Ex::unwrap_or)).
 impl<T: Backprop + 'static> Input for Option<T> {
     type Ph<P: Path> = Ex<Placeholder<Self, P>>;
+    // Never written in ledger mode (its placeholder is not a leaf): zeroed whole.
+    const LEDGER: bool = true;
     #[inline(always)]
     fn placeholder<P: Path>() -> Self::Ph<P> {
         Ex(Placeholder::new())

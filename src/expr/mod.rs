@@ -11,6 +11,7 @@
 mod bind;
 mod constant;
 mod input;
+pub(crate) mod ledger;
 mod scope;
 
 pub use bind::{tuple, Bind, Then};
@@ -30,6 +31,7 @@ pub(crate) use scope::{reading, reading_and_writing, AtLeast, Depth, Frame, MaxO
 #[doc(hidden)]
 pub mod internal {
     pub use super::input::{Field, Locate, Path, Root, SameScope, Side, TupleField};
+    pub use super::ledger::Ledger;
     pub use super::scope::{AtLeast, Depth, Frame, MaxOf, No, SameDepth, ScopeOf, Yes, S, Z};
 }
 
@@ -44,6 +46,12 @@ pub(crate) mod sealed {
     /// The seal's type (public in a private module: usable here, unnameable elsewhere).
     #[derive(Clone, Copy, Debug)]
     pub struct Token;
+
+    /// Whether a gradient type is a leaf (a scalar, vector or matrix: it contains no other
+    /// gradient slot): the type of `Backprop::LEAF`, unnameable outside the crate, so that only
+    /// the crate's own types can claim it.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Leaf(pub bool);
 }
 
 /// The item that seals an impl of [`Expr`] or [`Diff`]: put `crate::expr::seal!();` in each.
@@ -177,6 +185,9 @@ pub(crate) fn send_owned<In, A: Diff<In>>(a: &A, x: &In, cache: &A::Cache, dx: &
         return;
     }
     match a.grad_slot(dx) {
+        // The first write in a ledger-mode pass moves the gradient in (the stale value it
+        // replaces is dropped); later ones add.
+        Some(slot) if ledger::first_write(slot) => *slot = g,
         Some(slot) => slot.accumulate(&g),
         None => a.backward(x, cache, g, dx),
     }
@@ -228,6 +239,12 @@ pub trait Expr {
     type Depth: Depth;
     /// False when no leaf below needs a gradient (only constants): backward skips the node.
     const NEEDS_GRAD: bool;
+    /// True when the backward pass of this node and of every node below writes placeholder
+    /// slots only through the ledger's checks, and every placeholder below is a leaf (a
+    /// scalar, vector or matrix): the condition for a ledger-mode backward pass (see
+    /// `expr::ledger`). False, the safe answer, unless a node says otherwise.
+    #[doc(hidden)]
+    const OVERWRITE: bool = false;
     /// Seals the trait (see [`Diff`]).
     #[doc(hidden)]
     const SEALED: sealed::Token;
@@ -324,6 +341,9 @@ pub struct Ex<N>(pub N);
 /// placeholder child gets it written straight into its slot in `dx` (no temporary); any other
 /// child gets a zeroed buffer of its output's shape and its own backward pass. Nothing is done
 /// when `a` needs no gradient.
+///
+/// In a ledger-mode pass, the first write to a slot zeroes it first (it may hold a stale
+/// value); [`send_or_write`] lets a node write that first contribution directly instead.
 #[inline(always)]
 pub(crate) fn send<In, A: Diff<In>>(
     a: &A,
@@ -332,14 +352,40 @@ pub(crate) fn send<In, A: Diff<In>>(
     dx: &mut In,
     write: impl FnOnce(&mut A::Out),
 ) {
+    send_or_write(a, x, cache, dx, write, |slot: &mut A::Out, add| {
+        slot.set_zero();
+        add(slot)
+    })
+}
+
+/// [`send`] with a second way to deliver the contribution: `overwrite(slot, add)` is called
+/// for the first write to a placeholder's slot in a ledger-mode pass, and for the temporary
+/// gradient of a child that is not a placeholder; it must leave in `slot` exactly the
+/// contribution, whatever `slot` held before (it must never read it). It gets `add` back for
+/// the cases it does not write directly.
+#[inline(always)]
+pub(crate) fn send_or_write<In, A: Diff<In>, W: FnOnce(&mut A::Out)>(
+    a: &A,
+    x: &In,
+    cache: &A::Cache,
+    dx: &mut In,
+    add: W,
+    overwrite: impl FnOnce(&mut A::Out, W),
+) {
     if !A::NEEDS_GRAD {
         return;
     }
     if let Some(slot) = a.grad_slot(dx) {
-        write(slot);
+        if ledger::first_write(slot) {
+            overwrite(slot, add);
+        } else {
+            add(slot);
+        }
     } else {
-        let mut g = a.value(x, cache).zero_like();
-        write(&mut g);
+        // A temporary for the child's own backward pass, written by `overwrite` (so it need not
+        // be zeroed first).
+        let mut g = a.value(x, cache).stale_like();
+        overwrite(&mut g, add);
         a.backward(x, cache, g, dx);
     }
 }

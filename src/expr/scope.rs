@@ -295,6 +295,7 @@ impl<A: super::Expr, B: super::Expr> super::Expr for Within<A, B> {
     type Depth = MaxOf<A::Depth, B::Depth>;
     super::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
+    const OVERWRITE: bool = A::OVERWRITE;
 }
 
 impl<In, A: super::Diff<In>, B: super::Expr> super::Diff<In> for Within<A, B> {

@@ -54,6 +54,35 @@ impl<T: Scalar, R: Dim, C: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Vector<T, C2>
             kernels::add_assign(gv.as_mut_slice(), dy.row(r));
         }
     }
+    fn backward_a_write(
+        &self,
+        _: &Matrix<T, R, C>,
+        _: &Vector<T, C2>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        gm: &mut Matrix<T, R, C>,
+    ) {
+        gm.as_mut_slice().copy_from_slice(dy.as_slice());
+    }
+    fn backward_b_write(
+        &self,
+        _: &Matrix<T, R, C>,
+        _: &Vector<T, C2>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        gv: &mut Vector<T, C2>,
+    ) {
+        // The column sums: the first row written, the others added.
+        match R::USIZE {
+            0 => gv.as_mut_slice().fill(T::zero()),
+            _ => {
+                gv.as_mut_slice().copy_from_slice(dy.row(0));
+                for r in 1..R::USIZE {
+                    kernels::add_assign(gv.as_mut_slice(), dy.row(r));
+                }
+            }
+        }
+    }
 }
 
 impl<A: Expr> Ex<A> {

@@ -57,6 +57,7 @@ where
     type Depth = A::Depth;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
+    const OVERWRITE: bool = A::OVERWRITE;
 }
 
 impl<In, A, F, Y, B> Diff<In> for Op<F, A>
@@ -128,6 +129,7 @@ macro_rules! custom_op {
             type Depth = <($($a,)+) as Expr>::Depth;
             crate::expr::seal!();
             const NEEDS_GRAD: bool = false $(|| $a::NEEDS_GRAD)+;
+            const OVERWRITE: bool = true $(&& $a::OVERWRITE)+;
         }
 
         impl<In, $($a: Diff<In>,)+ F, Y, Back> Diff<In> for $node<F, $($a),+>
@@ -262,6 +264,7 @@ where
     type Depth = A::Depth;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
+    const OVERWRITE: bool = A::OVERWRITE;
 }
 
 impl<In, To, From, A, Y> Diff<In> for Iso<To, From, A>

@@ -12,7 +12,7 @@
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, send, slot, written, Diff, Ex, Expr, MaxOf};
+use crate::expr::{init, send_or_write, slot, written, Diff, Ex, Expr, MaxOf};
 use crate::ops::elementwise::{NodeOf, Operand, OutOf};
 use crate::ops::map::ElemFn;
 use crate::shape::DenseShape;
@@ -86,6 +86,7 @@ where
     type Depth = MaxOf<W::Depth, MaxOf<B::Depth, H::Depth>>;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = W::NEEDS_GRAD || B::NEEDS_GRAD || H::NEEDS_GRAD;
+    const OVERWRITE: bool = W::OVERWRITE && B::OVERWRITE && H::OVERWRITE;
 }
 
 impl<In, F, W, B, H, T, R, C> Diff<In> for Dense<F, W, B, H>
@@ -142,15 +143,31 @@ where
             *d *= self.f.df(z, y);
         }
         let dz = dy.as_slice();
-        send(&self.w, x, &c.0, dx, |g| {
-            kernels::rank1_acc(g.as_mut_slice(), dz, h.as_slice())
-        });
-        send(&self.h, x, &c.2, dx, |g| {
-            kernels::matvec_t_acc(w.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice())
-        });
-        send(&self.b, x, &c.1, dx, |g| {
-            kernels::add_assign(g.as_mut_slice(), dz)
-        });
+        // Each gradient is added, or written where it is the first (see `expr::ledger`).
+        send_or_write(
+            &self.w,
+            x,
+            &c.0,
+            dx,
+            |g| kernels::rank1_acc(g.as_mut_slice(), dz, h.as_slice()),
+            |g, _| kernels::outer(g.as_mut_slice(), dz, h.as_slice()),
+        );
+        send_or_write(
+            &self.h,
+            x,
+            &c.2,
+            dx,
+            |g| kernels::matvec_t_acc(w.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice()),
+            |g, _| kernels::matvec_t(w.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice()),
+        );
+        send_or_write(
+            &self.b,
+            x,
+            &c.1,
+            dx,
+            |g| kernels::add_assign(g.as_mut_slice(), dz),
+            |g, _| g.as_mut_slice().copy_from_slice(dz),
+        );
     }
 
     #[inline(always)]

@@ -77,6 +77,34 @@ impl<T: Scalar, R: Dim, C: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Vector<T, C2>
             gv.as_mut_slice(),
         );
     }
+    #[inline(always)]
+    fn backward_a_write(
+        &self,
+        _: &Matrix<T, R, C>,
+        v: &Vector<T, C2>,
+        _: &Vector<T, R>,
+        dy: &Vector<T, R>,
+        gw: &mut Matrix<T, R, C>,
+    ) {
+        kernels::outer(gw.as_mut_slice(), dy.as_slice(), v.as_slice());
+    }
+    #[inline(always)]
+    fn backward_b_write(
+        &self,
+        w: &Matrix<T, R, C>,
+        _: &Vector<T, C2>,
+        _: &Vector<T, R>,
+        dy: &Vector<T, R>,
+        gv: &mut Vector<T, C2>,
+    ) {
+        kernels::matvec_t(
+            w.as_slice(),
+            R::USIZE,
+            C::USIZE,
+            dy.as_slice(),
+            gv.as_mut_slice(),
+        );
+    }
 }
 
 /// Matrix-matrix product `A B` (through `matrixmultiply` for `f32`/`f64`).
@@ -145,6 +173,46 @@ impl<T: Scalar, R: Dim, K: Dim, K2: Dim, C: Dim> BinaryOp<Matrix<T, R, K>, Matri
             a.as_slice(),
             dy.as_slice(),
             T::one(),
+            gb.as_mut_slice(),
+            Tr::A,
+        );
+    }
+    fn backward_a_write(
+        &self,
+        _: &Matrix<T, R, K>,
+        b: &Matrix<T, K2, C>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        ga: &mut Matrix<T, R, K>,
+    ) {
+        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
+        kernels::gemm(
+            r,
+            c,
+            k,
+            dy.as_slice(),
+            b.as_slice(),
+            T::zero(),
+            ga.as_mut_slice(),
+            Tr::B,
+        );
+    }
+    fn backward_b_write(
+        &self,
+        a: &Matrix<T, R, K>,
+        _: &Matrix<T, K2, C>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        gb: &mut Matrix<T, K2, C>,
+    ) {
+        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
+        kernels::gemm(
+            k,
+            r,
+            c,
+            a.as_slice(),
+            dy.as_slice(),
+            T::zero(),
             gb.as_mut_slice(),
             Tr::A,
         );
@@ -220,6 +288,48 @@ impl<T: Scalar, R: Dim, K: Dim, C: Dim, K2: Dim> BinaryOp<Matrix<T, R, K>, Matri
             dy.as_slice(),
             a.as_slice(),
             T::one(),
+            gb.as_mut_slice(),
+            Tr::A,
+        );
+    }
+    fn backward_a_write(
+        &self,
+        _: &Matrix<T, R, K>,
+        b: &Matrix<T, C, K2>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        ga: &mut Matrix<T, R, K>,
+    ) {
+        // dA = dY B
+        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
+        kernels::gemm(
+            r,
+            c,
+            k,
+            dy.as_slice(),
+            b.as_slice(),
+            T::zero(),
+            ga.as_mut_slice(),
+            Tr::None,
+        );
+    }
+    fn backward_b_write(
+        &self,
+        a: &Matrix<T, R, K>,
+        _: &Matrix<T, C, K2>,
+        _: &Matrix<T, R, C>,
+        dy: &Matrix<T, R, C>,
+        gb: &mut Matrix<T, C, K2>,
+    ) {
+        // dB = dY^T A
+        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
+        kernels::gemm(
+            c,
+            r,
+            k,
+            dy.as_slice(),
+            a.as_slice(),
+            T::zero(),
             gb.as_mut_slice(),
             Tr::A,
         );

@@ -343,6 +343,7 @@ where
     type Depth = A::Depth;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
+    const OVERWRITE: bool = A::OVERWRITE;
 }
 
 impl<In, F, A> Diff<In> for Map<F, A>
@@ -378,9 +379,17 @@ where
         let xs = self.a.value(x, &c.0).as_slice();
         let ys = c.1.as_slice();
         if let Some(slot) = self.a.grad_slot(dx) {
+            // The first write of a ledger-mode pass writes; every other adds.
+            let first = crate::expr::ledger::first_write(slot);
             let it = slot.as_mut_slice().iter_mut().zip(dy.as_slice());
-            for ((g, &d), (&xi, &yi)) in it.zip(xs.iter().zip(ys)) {
-                *g += d * self.f.df(xi, yi);
+            if first {
+                for ((g, &d), (&xi, &yi)) in it.zip(xs.iter().zip(ys)) {
+                    *g = d * self.f.df(xi, yi);
+                }
+            } else {
+                for ((g, &d), (&xi, &yi)) in it.zip(xs.iter().zip(ys)) {
+                    *g += d * self.f.df(xi, yi);
+                }
             }
         } else {
             for (d, (&xi, &yi)) in dy.as_mut_slice().iter_mut().zip(xs.iter().zip(ys)) {

@@ -25,7 +25,7 @@ pub mod softmax;
 use core::mem::MaybeUninit;
 use std::borrow::Cow;
 
-use crate::expr::{init, send, slot, written, Diff, Ex, Expr, MaxOf};
+use crate::expr::{init, send_or_write, slot, written, Diff, Ex, Expr, MaxOf};
 use crate::Backprop;
 
 /// An operation of one operand: forward and the vector-Jacobian product.
@@ -51,6 +51,28 @@ pub trait UnaryOp<X>: Copy {
     fn forward(&self, x: &X) -> Self::Out;
     /// Adds `J^T dy` into `gx`, given the operand `x` and the result `y`.
     fn backward(&self, x: &X, y: &Self::Out, dy: &Self::Out, gx: &mut X);
+    /// Writes `J^T dy` into `gx`, replacing whatever `gx` held (an implementation must never
+    /// read it): how the first contribution to a gradient is delivered without a zero-fill
+    /// (see [`value_and_grad_into`](crate::value_and_grad_into)). The default zeroes `gx` and
+    /// calls [`backward`](UnaryOp::backward).
+    ///
+    /// ```
+    /// use backprop::ops::UnaryOp;
+    /// use backprop::ops::reduce::Sum;
+    /// use backprop::prelude::*;
+    /// let v = Vector::<f64, U2>::from([1.0, 2.0]);
+    /// let mut g = Vector::filled(f64::NAN);
+    /// Sum.backward_write(&v, &3.0, &2.0, &mut g);
+    /// assert_eq!(g, Vector::from([2.0, 2.0]));
+    /// ```
+    #[inline(always)]
+    fn backward_write(&self, x: &X, y: &Self::Out, dy: &Self::Out, gx: &mut X)
+    where
+        X: Backprop,
+    {
+        gx.set_zero();
+        self.backward(x, y, dy, gx);
+    }
 }
 
 /// An operation of two operands: forward and the vector-Jacobian product for each.
@@ -78,6 +100,47 @@ pub trait BinaryOp<A, B>: Copy {
     fn backward_a(&self, a: &A, b: &B, y: &Self::Out, dy: &Self::Out, ga: &mut A);
     /// Adds the gradient with respect to `b` into `gb`.
     fn backward_b(&self, a: &A, b: &B, y: &Self::Out, dy: &Self::Out, gb: &mut B);
+    /// Writes the gradient with respect to `a` into `ga`, replacing whatever it held (never
+    /// reading it). The default zeroes `ga` and calls [`backward_a`](BinaryOp::backward_a);
+    /// products override it to write their result directly (see [`UnaryOp::backward_write`]).
+    ///
+    /// ```
+    /// use backprop::ops::BinaryOp;
+    /// use backprop::ops::linalg::MatVec;
+    /// use backprop::prelude::*;
+    /// let (w, v) = (Matrix::<f64, U1, U2>::from([[1.0, 2.0]]), Vector::<f64, U2>::from([3.0, 4.0]));
+    /// let mut gw = Matrix::filled(f64::NAN);
+    /// MatVec.backward_a_write(&w, &v, &Vector::zeros(), &Vector::from([2.0]), &mut gw);
+    /// assert_eq!(gw, Matrix::from([[6.0, 8.0]]));
+    /// ```
+    #[inline(always)]
+    fn backward_a_write(&self, a: &A, b: &B, y: &Self::Out, dy: &Self::Out, ga: &mut A)
+    where
+        A: Backprop,
+    {
+        ga.set_zero();
+        self.backward_a(a, b, y, dy, ga);
+    }
+    /// Writes the gradient with respect to `b` into `gb`, replacing whatever it held (never
+    /// reading it). The default zeroes `gb` and calls [`backward_b`](BinaryOp::backward_b).
+    ///
+    /// ```
+    /// use backprop::ops::BinaryOp;
+    /// use backprop::ops::linalg::MatVec;
+    /// use backprop::prelude::*;
+    /// let (w, v) = (Matrix::<f64, U1, U2>::from([[1.0, 2.0]]), Vector::<f64, U2>::from([3.0, 4.0]));
+    /// let mut gv = Vector::filled(f64::NAN);
+    /// MatVec.backward_b_write(&w, &v, &Vector::zeros(), &Vector::from([2.0]), &mut gv);
+    /// assert_eq!(gv, Vector::from([2.0, 4.0]));
+    /// ```
+    #[inline(always)]
+    fn backward_b_write(&self, a: &A, b: &B, y: &Self::Out, dy: &Self::Out, gb: &mut B)
+    where
+        B: Backprop,
+    {
+        gb.set_zero();
+        self.backward_b(a, b, y, dy, gb);
+    }
 }
 
 /// The node running a [`UnaryOp`] on expression `A`.
@@ -159,6 +222,7 @@ impl<Op: UnaryOp<A::Out>, A: Expr> Expr for Unary<Op, A> {
     type Depth = A::Depth;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD;
+    const OVERWRITE: bool = A::OVERWRITE;
 }
 
 impl<In, Op: UnaryOp<A::Out>, A: Diff<In>> Diff<In> for Unary<Op, A> {
@@ -180,7 +244,14 @@ impl<In, Op: UnaryOp<A::Out>, A: Diff<In>> Diff<In> for Unary<Op, A> {
     #[inline(always)]
     fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
         let xa = self.a.value(x, &c.0);
-        send(&self.a, x, &c.0, dx, |g| self.op.backward(xa, &c.1, &dy, g));
+        send_or_write(
+            &self.a,
+            x,
+            &c.0,
+            dx,
+            |g| self.op.backward(xa, &c.1, &dy, g),
+            |g, _| self.op.backward_write(xa, &c.1, &dy, g),
+        );
     }
     #[inline(always)]
     fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
@@ -193,6 +264,7 @@ impl<Op: BinaryOp<A::Out, B::Out>, A: Expr, B: Expr> Expr for Binary<Op, A, B> {
     type Depth = MaxOf<A::Depth, B::Depth>;
     crate::expr::seal!();
     const NEEDS_GRAD: bool = A::NEEDS_GRAD || B::NEEDS_GRAD;
+    const OVERWRITE: bool = A::OVERWRITE && B::OVERWRITE;
 }
 
 impl<In, Op, A, B> Diff<In> for Binary<Op, A, B>
@@ -225,12 +297,22 @@ where
     #[inline(always)]
     fn backward(&self, x: &In, c: &Self::Cache, dy: Self::Out, dx: &mut In) {
         let (va, vb) = (self.a.value(x, &c.0), self.b.value(x, &c.1));
-        send(&self.a, x, &c.0, dx, |g| {
-            self.op.backward_a(va, vb, &c.2, &dy, g)
-        });
-        send(&self.b, x, &c.1, dx, |g| {
-            self.op.backward_b(va, vb, &c.2, &dy, g)
-        });
+        send_or_write(
+            &self.a,
+            x,
+            &c.0,
+            dx,
+            |g| self.op.backward_a(va, vb, &c.2, &dy, g),
+            |g, _| self.op.backward_a_write(va, vb, &c.2, &dy, g),
+        );
+        send_or_write(
+            &self.b,
+            x,
+            &c.1,
+            dx,
+            |g| self.op.backward_b(va, vb, &c.2, &dy, g),
+            |g, _| self.op.backward_b_write(va, vb, &c.2, &dy, g),
+        );
     }
     #[inline(always)]
     fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {

@@ -43,6 +43,17 @@ impl<T: Scalar> Buf<T> {
         }
     }
 
+    /// Storage whose values are unspecified (see `pool::boxed_stale`): every element will be
+    /// written or zeroed before it is read.
+    #[inline]
+    pub(crate) fn stale(len: usize) -> Self {
+        if len <= INLINE_LEN {
+            Buf::Inline([T::zero(); INLINE_LEN])
+        } else {
+            Buf::Heap(pool::boxed_stale(len, T::zero()))
+        }
+    }
+
     /// Takes ownership of a `Vec` of exactly `len` elements without copying large data.
     pub(crate) fn from_vec(len: usize, v: Vec<T>) -> Self {
         debug_assert_eq!(v.len(), len);

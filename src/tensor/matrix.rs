@@ -156,6 +156,13 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
         }
     }
 
+    /// A tensor whose values are unspecified (whatever a recycled block held): for gradient
+    /// buffers every element of which is written or zeroed before it is read.
+    #[inline]
+    pub(crate) fn stale() -> Self {
+        Self::from_buf(Buf::stale(Self::LEN))
+    }
+
     #[inline(always)]
     pub(crate) fn from_buf(buf: Buf<T>) -> Self {
         Matrix {

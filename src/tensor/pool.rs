@@ -21,6 +21,33 @@ pub(crate) const MAX_BYTES: usize = 64 << 20;
 struct Block {
     ptr: *mut u8,
     layout: Layout,
+    /// Whether the block last held `f32`s or `f64`s, whose every bit pattern is a valid value:
+    /// only such a block can be handed out without being written first ([`boxed_stale`]).
+    floats: bool,
+}
+
+/// Whether `T` is `f32` or `f64` (for types without a `'static` bound, where `TypeId` cannot
+/// ask). A name that does not match only costs a missed reuse; no other type is named so.
+fn is_float<T>() -> bool {
+    let name = core::any::type_name::<T>();
+    name == "f64" || name == "f32"
+}
+
+/// Takes a cached block of exactly `layout` (one that held floats, if `floats`).
+fn take(layout: Layout, floats: bool) -> Option<Block> {
+    if layout.size() == 0 {
+        return None;
+    }
+    with_cache(|c| {
+        let at = c
+            .blocks
+            .iter()
+            .rposition(|b| b.layout == layout && (b.floats || !floats))?;
+        let b = c.blocks.swap_remove(at);
+        c.bytes -= layout.size();
+        Some(b)
+    })
+    .flatten()
 }
 
 /// The blocks of one thread; frees them when the thread ends.
@@ -65,17 +92,7 @@ pub(crate) fn boxed<T>(len: usize, mut f: impl FnMut(usize) -> T) -> Box<[T]> {
     let Ok(layout) = Layout::array::<T>(len) else {
         return (0..len).map(f).collect();
     };
-    if layout.size() == 0 {
-        return (0..len).map(f).collect();
-    }
-    let taken = with_cache(|c| {
-        let at = c.blocks.iter().rposition(|b| b.layout == layout)?;
-        let b = c.blocks.swap_remove(at);
-        c.bytes -= layout.size();
-        Some(b)
-    })
-    .flatten();
-    let Some(block) = taken else {
+    let Some(block) = take(layout, false) else {
         return (0..len).map(f).collect();
     };
     // If `f` panics, the block goes back to the allocator; the elements written so far are
@@ -114,18 +131,7 @@ pub(crate) fn boxed_filled<T: Copy>(len: usize, value: T) -> Box<[T]> {
     let Ok(layout) = Layout::array::<T>(len) else {
         return vec![value; len].into_boxed_slice();
     };
-    let taken = (layout.size() != 0)
-        .then(|| {
-            with_cache(|c| {
-                let at = c.blocks.iter().rposition(|b| b.layout == layout)?;
-                let b = c.blocks.swap_remove(at);
-                c.bytes -= layout.size();
-                Some(b)
-            })
-            .flatten()
-        })
-        .flatten();
-    let Some(block) = taken else {
+    let Some(block) = take(layout, false) else {
         return vec![value; len].into_boxed_slice();
     };
     let ptr = block.ptr.cast::<core::mem::MaybeUninit<T>>();
@@ -136,6 +142,31 @@ pub(crate) fn boxed_filled<T: Copy>(len: usize, value: T) -> Box<[T]> {
     // SAFETY: every element was just written; the memory was allocated by the global
     // allocator with the layout `Box<[T]>` of this length frees with.
     unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(ptr.cast::<T>(), len)) }
+}
+
+/// A boxed slice of `len` floats whose values are whatever a recycled block held (any valid
+/// `T`): for a buffer every element of which will be written or zeroed before it is read.
+/// Zeros when no block that held floats of this layout is cached.
+pub(crate) fn boxed_stale<T: Copy + 'static>(len: usize, zero: T) -> Box<[T]> {
+    use core::any::TypeId;
+    let float =
+        TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
+    let block = match Layout::array::<T>(len) {
+        Ok(layout) if float => take(layout, true),
+        _ => None,
+    };
+    let Some(block) = block else {
+        return boxed_filled(len, zero);
+    };
+    // SAFETY: `T` is `f32` or `f64`, for which every bit pattern is a valid value, and the block
+    // last held initialised values of that width (`floats`); its layout is
+    // `Layout::array::<T>(len)`, the one `Box<[T]>` of this length frees with.
+    unsafe {
+        Box::from_raw(core::ptr::slice_from_raw_parts_mut(
+            block.ptr.cast::<T>(),
+            len,
+        ))
+    }
 }
 
 /// Drops the elements of `b` and keeps its memory for [`boxed`] (or frees it when the cache is
@@ -156,6 +187,7 @@ pub(crate) fn recycle<T>(b: Box<[T]>) {
             c.blocks.push(Block {
                 ptr: ptr.cast(),
                 layout,
+                floats: is_float::<T>(),
             });
             c.bytes += layout.size();
             true

@@ -124,6 +124,13 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
         }
     }
 
+    /// A tensor whose values are unspecified (whatever a recycled block held): for gradient
+    /// buffers every element of which is written or zeroed before it is read.
+    #[inline]
+    pub(crate) fn stale() -> Self {
+        Self::from_buf(Buf::stale(N::USIZE))
+    }
+
     #[inline(always)]
     pub(crate) fn from_buf(buf: Buf<T>) -> Self {
         Vector {
