@@ -24,6 +24,7 @@
 //! entry point run the backward pass again the plain way.
 
 use core::cell::Cell;
+use core::mem::MaybeUninit;
 use core::ptr;
 
 /// The most slots one backward pass can track.
@@ -33,7 +34,9 @@ pub const CAPACITY: usize = 64;
 /// another, so distinct leaves have distinct addresses).
 #[derive(Debug)]
 pub struct Ledger {
-    slots: [*const (); CAPACITY],
+    /// The first `len` are written; the rest are never read (left uninitialised, so that
+    /// starting a ledger costs nothing on a small network's gradient).
+    slots: [MaybeUninit<*const ()>; CAPACITY],
     len: usize,
     overflowed: bool,
 }
@@ -42,10 +45,17 @@ impl Ledger {
     /// An empty ledger.
     pub(crate) const fn new() -> Self {
         Ledger {
-            slots: [ptr::null(); CAPACITY],
+            slots: [MaybeUninit::uninit(); CAPACITY],
             len: 0,
             overflowed: false,
         }
+    }
+
+    /// The recorded slots.
+    fn written(&self) -> &[*const ()] {
+        // SAFETY: the first `len` slots are initialised (`first_write` writes a slot before it
+        // counts it), and `MaybeUninit<*const ()>` has the layout of `*const ()`.
+        unsafe { core::slice::from_raw_parts(self.slots.as_ptr().cast(), self.len) }
     }
 
     /// Whether a write to the slot at `p` has been recorded.
@@ -57,7 +67,7 @@ impl Ledger {
     /// assert_eq!((y, g), (6.0, (3.0, 2.0)));
     /// ```
     pub fn contains<T>(&self, p: *const T) -> bool {
-        self.slots[..self.len].contains(&p.cast())
+        self.written().contains(&p.cast())
     }
 
     /// Whether more slots were written than the ledger holds.
@@ -111,14 +121,14 @@ pub(crate) fn first_write<T>(slot: &T) -> bool {
     // entry point that owns it waits for the backward pass), so this is the only reference.
     let ledger = unsafe { &mut *p };
     let key = (slot as *const T).cast::<()>();
-    if ledger.slots[..ledger.len].contains(&key) {
+    if ledger.written().contains(&key) {
         return false;
     }
     if ledger.len == CAPACITY {
         ledger.overflowed = true;
         return false;
     }
-    ledger.slots[ledger.len] = key;
+    ledger.slots[ledger.len] = MaybeUninit::new(key);
     ledger.len += 1;
     true
 }

@@ -38,7 +38,7 @@ elementwise!(avx512, "avx512f,avx2,fma");
 /// `$reg`, with the intrinsics that zero, load, fuse-multiply-add, add and store it.
 macro_rules! reductions {
     ($module:ident, $features:literal, $t:ty, $reg:ty, $lanes:literal,
-     $zero:ident, $load:ident, $fmadd:ident, $add:ident, $store:ident) => {
+     $zero:ident, $load:ident, $fmadd:ident, $add:ident, $hsum:ident) => {
         pub(super) mod $module {
             use core::arch::x86_64::*;
 
@@ -50,14 +50,12 @@ macro_rules! reductions {
                 unsafe { $add($add(acc[0], acc[1]), $add(acc[2], acc[3])) }
             }
 
-            /// The sum of one register's lanes.
+            /// The sum of one register's lanes (a tree of shuffles and adds).
             #[inline(always)]
             fn lanes_sum(v: $reg) -> $t {
-                let mut lanes = [0.0 as $t; $lanes];
-                // SAFETY: `lanes` holds exactly one register's worth of scalars; the store is
-                // unaligned.
-                unsafe { $store(lanes.as_mut_ptr(), v) };
-                lanes.iter().sum()
+                // SAFETY: only reached from the functions below, compiled with the features
+                // this reduction needs.
+                unsafe { super::$hsum(v) }
             }
 
             /// `a . b` over `min(a.len(), b.len())` elements.
@@ -143,7 +141,7 @@ reductions!(
     _mm256_loadu_pd,
     _mm256_fmadd_pd,
     _mm256_add_pd,
-    _mm256_storeu_pd
+    hsum_f64x4
 );
 reductions!(
     avx2_f32,
@@ -155,7 +153,7 @@ reductions!(
     _mm256_loadu_ps,
     _mm256_fmadd_ps,
     _mm256_add_ps,
-    _mm256_storeu_ps
+    hsum_f32x8
 );
 reductions!(
     avx512_f64,
@@ -167,7 +165,7 @@ reductions!(
     _mm512_loadu_pd,
     _mm512_fmadd_pd,
     _mm512_add_pd,
-    _mm512_storeu_pd
+    hsum_f64x8
 );
 reductions!(
     avx512_f32,
@@ -179,5 +177,38 @@ reductions!(
     _mm512_loadu_ps,
     _mm512_fmadd_ps,
     _mm512_add_ps,
-    _mm512_storeu_ps
+    hsum_f32x16
 );
+
+use core::arch::x86_64::*;
+
+/// Sum of the four lanes.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn hsum_f64x4(v: __m256d) -> f64 {
+    let s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
+}
+
+/// Sum of the eight lanes.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn hsum_f32x8(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+}
+
+/// Sum of the eight lanes.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn hsum_f64x8(v: __m512d) -> f64 {
+    _mm512_reduce_add_pd(v)
+}
+
+/// Sum of the sixteen lanes.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn hsum_f32x16(v: __m512) -> f32 {
+    _mm512_reduce_add_ps(v)
+}

@@ -156,6 +156,25 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
         }
     }
 
+    /// Builds a matrix by letting `write` fill its row-major storage, which holds unspecified
+    /// values beforehand (a recycled block is not cleared; for `f32`/`f64` they are whatever an
+    /// earlier matrix of this size held): `write` must set every element. The fastest way to
+    /// build a large matrix with a kernel that writes its output, such as
+    /// [`kernels::outer`](crate::kernels::outer) or [`kernels::gemm`](crate::kernels::gemm)
+    /// with `beta = 0`: no zero-fill first.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let (a, b) = ([1.0, 2.0], [3.0, 4.0, 5.0]);
+    /// let m = Matrix::<f64, U2, U3>::from_writer(|m| backprop::kernels::outer(m, &a, &b));
+    /// assert_eq!(m, Matrix::from([[3.0, 4.0, 5.0], [6.0, 8.0, 10.0]]));
+    /// ```
+    pub fn from_writer(write: impl FnOnce(&mut [T])) -> Self {
+        let mut m = Self::stale();
+        write(m.as_mut_slice());
+        m
+    }
+
     /// A tensor whose values are unspecified (whatever a recycled block held): for gradient
     /// buffers every element of which is written or zeroed before it is read.
     #[inline]

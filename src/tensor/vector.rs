@@ -124,6 +124,22 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
         }
     }
 
+    /// Builds a vector by letting `write` fill its storage, which holds unspecified values
+    /// beforehand (see [`Matrix::from_writer`](crate::Matrix::from_writer)): `write` must set
+    /// every element.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let w = [1.0, 2.0, 3.0, 4.0]; // 2 x 2, row-major
+    /// let v = Vector::<f64, U2>::from_writer(|out| backprop::kernels::matvec_t(&w, 2, 2, &[1.0, 1.0], out));
+    /// assert_eq!(v, Vector::from([4.0, 6.0]));
+    /// ```
+    pub fn from_writer(write: impl FnOnce(&mut [T])) -> Self {
+        let mut v = Self::stale();
+        write(v.as_mut_slice());
+        v
+    }
+
     /// A tensor whose values are unspecified (whatever a recycled block held): for gradient
     /// buffers every element of which is written or zeroed before it is read.
     #[inline]
