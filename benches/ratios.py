@@ -61,32 +61,60 @@ def ratio(group, variant, base="manual"):
     return v[variant] / v[base] if variant in v and base in v else float("nan")
 
 
+def goal(text, value, target, at_most=True):
+    """One line of the goals list: the figure, the goal and whether it is met."""
+    if value != value:  # NaN: not measured in this run
+        return f"- {text}: not measured in this run (goal {target})"
+    met = value <= target if at_most else value >= target
+    bound = "at most" if at_most else "at least"
+    return f"- {text}: **{value:.2f}** (goal {bound} {target}): {'met' if met else 'missed'}"
+
+
+def speedup(group, slow, fast):
+    v = rows.get(group, {})
+    return v[slow] / v[fast] if slow in v and fast in v else float("nan")
+
+
+M = "mnist-784-300-100-10_gradient"
+S = "tanh-2-16-16-1_gradient"
+goals = "\n".join([
+    goal("784-300-100-10 sample gradient, fresh gradient per call (`value_and_grad`), x hand-written",
+         ratio(M, "static"), 1.05),
+    goal("the same through `value_and_grad_into` (a kept buffer, overwritten), x hand-written",
+         ratio(M, "static-into"), 1.05),
+    goal("the same, x hand-written SSE2 loops (`manual-sse2`)",
+         ratio(M, "static", "manual-sse2"), 0.75),
+    goal("2-16-16-1 gradient, fresh gradient per call, x hand-written", ratio(S, "static"), 1.2),
+    goal("2-16-16-1 through `value_and_grad_into`, x hand-written", ratio(S, "static-into"), 1.2),
+    goal("784-300-100-10 forward pass, x hand-written SSE2 loops",
+         ratio("mnist-784-300-100-10_run", "static", "manual-sse2"), 1.0),
+    goal("hybrid (`op3` layers written by hand), x the static engine (`static-into`)",
+         ratio(M, "hybrid", "static-into"), 1.1),
+] + [
+    goal(f"batch {b} {t}, the batched expression (`static-into`), x hand-written batched GEMMs",
+         ratio(f"batch-{b}-{t}-gradient", "static-into"), 1.05)
+    for b in (64, 128) for t in ("f32", "f64")
+] + [
+    goal(f"batch 128 {t}, two threads over one (`static` / `static-2-threads`)",
+         speedup(f"batch-128-{t}-gradient", "static", "static-2-threads"), 1.8, at_most=False)
+    for t in ("f64", "f32")
+])
+
 reading = (
-    f"the static engine runs the 784-300-100-10 gradient at "
-    f"{ratio('mnist-784-300-100-10_gradient', 'static'):.2f}x hand-written code (goal 1.05), one "
-    f"step of descent at {ratio('mnist-784-300-100-10_descent', 'static'):.2f}x (1.05), the forward "
-    f"pass at {ratio('mnist-784-300-100-10_run', 'static'):.2f}x (1.02) and the 2-16-16-1 gradient at "
-    f"{ratio('tanh-2-16-16-1_gradient', 'static'):.2f}x (1.3). The tape is "
-    f"{ratio('mnist-784-300-100-10_gradient', 'tape', 'static'):.1f}x slower than the static engine "
-    f"on the large network (goal at least 1.3x) and "
-    f"{ratio('tanh-2-16-16-1_gradient', 'tape', 'static'):.1f}x on the small one (goal at least 5x): "
-    f"it boxes every value and allocates every gradient. The hybrid (hand-written layers as `op3`) "
-    f"runs at {ratio('mnist-784-300-100-10_gradient', 'hybrid'):.1f}x: its backward closures return "
-    f"owned gradients (a fresh weight-sized matrix per layer), where the static engine writes into "
-    f"the caller's buffer. A static `fold` runs a long scalar recurrence at "
-    f"{ratio('nodes-100000', 'static-fold'):.2f}x the hand-written loop; the tape at "
-    f"{ratio('nodes-100000', 'tape'):.0f}x. A tanh RNN over 200 steps, weights read in place inside "
-    f"the fold body: static {ratio('rnn-tanh-16x200_gradient', 'static'):.2f}x hand-written at hidden "
-    f"size 16 and {ratio('rnn-tanh-64x200_gradient', 'static'):.2f}x at 64 (goal 1.3); the tape "
-    f"{ratio('rnn-tanh-16x200_gradient', 'tape', 'static'):.2f}x and "
-    f"{ratio('rnn-tanh-64x200_gradient', 'tape', 'static'):.2f}x the static engine (goal at least 2x); "
-    f"the same RNN written with the model vocabulary (`chain(unroll_last(cell, zero_state()), "
-    f"readout)`) runs at {ratio('rnn-tanh-16x200_gradient', 'static-model', 'static'):.2f}x and "
-    f"{ratio('rnn-tanh-64x200_gradient', 'static-model', 'static'):.2f}x the fold written out; "
-    f"an LSTM of hidden size 32 over 200 steps: tape "
-    f"{ratio('lstm-32x200_gradient', 'tape', 'static'):.2f}x the static engine. "
-    f"Timings on this shared 2-core machine move by several "
-    f"percent between runs: compare ratios within one run."
+    f"The tape is {ratio(M, 'tape', 'static'):.1f}x slower than the static engine on the large "
+    f"network and {ratio(S, 'tape', 'static'):.1f}x on the small one. A static `fold` runs a long "
+    f"scalar recurrence at {ratio('nodes-100000', 'static-fold'):.2f}x the hand-written loop; the "
+    f"tape at {ratio('nodes-100000', 'tape'):.0f}x. A tanh RNN over 200 steps, weights read in "
+    f"place inside the fold body: static {ratio('rnn-tanh-16x200_gradient', 'static'):.2f}x "
+    f"hand-written at hidden size 16 and {ratio('rnn-tanh-64x200_gradient', 'static'):.2f}x at 64; "
+    f"the tape {ratio('rnn-tanh-16x200_gradient', 'tape', 'static'):.2f}x and "
+    f"{ratio('rnn-tanh-64x200_gradient', 'tape', 'static'):.2f}x the static engine; the same RNN "
+    f"through the model vocabulary runs at "
+    f"{ratio('rnn-tanh-16x200_gradient', 'static-model', 'static'):.2f}x and "
+    f"{ratio('rnn-tanh-64x200_gradient', 'static-model', 'static'):.2f}x the fold written out; an "
+    f"LSTM of hidden size 32 over 200 steps: tape {ratio('lstm-32x200_gradient', 'tape', 'static'):.2f}x "
+    f"the static engine. Timings on this shared 2-core machine move by several percent between "
+    f"runs: compare ratios within one run."
 )
 
 cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip() or platform.processor()
@@ -104,11 +132,23 @@ A quick pass (fewer samples, under a minute on 2 cores after the build):
 
 Machine: {cpu}, {os.cpu_count()} cores, {sh("rustc --version")}.
 
-"manual" is hand-written code with the crate's kernels (for `batch-128-gradient`: the per-sample
-loop on one thread; for the RNN cases, loops of its own, buffers kept, parameter gradients written
-on the first backward step). Cases without a manual variant (the LSTM) give ratios to "static". "static" is the closure API; "static-fields" the same through a derived
-record; "tape" the runtime tape (`backprop::tape`), parameters kept on the tape between calls.
-Every variant adds its gradient into a buffer it keeps.
+"manual" is the fastest hand-written code we could write for the case: buffers kept between
+calls, every gradient *written* once (never zero-filled and then accumulated), on the kernels of
+the CPU's best instruction set (`kernels::Simd`); for batches, `matrixmultiply` GEMMs into
+preallocated buffers with `beta = 0`; for the RNN cases, loops of their own. "manual-sse2" is the
+same code on the portable (SSE2) kernels. Every ratio is to "manual" (cases without one, the LSTM,
+to "static").
+
+Engine variants: "static" is `value_and_grad`, a fresh gradient per call (the previous one
+dropped after); "static-into" is `value_and_grad_into`, the gradient written over a kept buffer;
+"static-acc" (and "static-fields", a derived record; "static-layers", `dense` nodes; "tape", the
+runtime tape with the parameters kept on it) zero a kept buffer and add into it; for batches,
+"static" zeroes and adds, "static-2-threads" is `nn::parallel_grad` over two halves; "hybrid"
+is the static engine with hand-written `op3` layers, written into a kept buffer.
+
+## Issue 11's goals, this run
+
+{goals}
 
 {table}
 

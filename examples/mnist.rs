@@ -108,6 +108,18 @@ fn inputs<B: backprop::Dim>(images: &Images, idx: &[usize]) -> Matrix<f32, B, U7
     x
 }
 
+/// The network's outputs (before the softmax) for a batch of `B` images, one a row.
+fn logits<B: backprop::Dim>(net: &Net, x: &Matrix<f32, B, U784>) -> Matrix<f32, B, U10> {
+    eval(
+        |net: backprop::entry::Placeholders<Net>| {
+            let h1 = constant(x).matmul_t(net.l1.w).add_row(net.l1.b).logistic();
+            let h2 = h1.matmul_t(net.l2.w).add_row(net.l2.b).logistic();
+            h2.matmul_t(net.l3.w).add_row(net.l3.b)
+        },
+        net,
+    )
+}
+
 /// The share of `images` classified right, a hundred at a time through matrix products (a last
 /// partial hundred one by one).
 fn accuracy(net: &Net, (images, labels): &(Images, Vec<u8>)) -> f64 {
@@ -119,32 +131,16 @@ fn accuracy(net: &Net, (images, labels): &(Images, Vec<u8>)) -> f64 {
     let mut right = 0;
     let mut chunks = idx.chunks_exact(100);
     for chunk in &mut chunks {
-        let x = inputs::<U100>(images, chunk);
-        let logits = eval(
-            |net: backprop::entry::Placeholders<Net>| {
-                let h1 = constant(&x).matmul_t(net.l1.w).add_row(net.l1.b).logistic();
-                let h2 = h1.matmul_t(net.l2.w).add_row(net.l2.b).logistic();
-                h2.matmul_t(net.l3.w).add_row(net.l3.b)
-            },
-            net,
-        );
+        let out = logits(net, &inputs::<U100>(images, chunk));
         right += chunk
             .iter()
             .enumerate()
-            .filter(|&(r, &i)| correct(logits.row(r), labels[i]))
+            .filter(|&(r, &i)| correct(out.row(r), labels[i]))
             .count();
     }
     for &i in chunks.remainder() {
-        let x = inputs::<U1>(images, &[i]);
-        let logits = eval(
-            |net: backprop::entry::Placeholders<Net>| {
-                let h1 = constant(&x).matmul_t(net.l1.w).add_row(net.l1.b).logistic();
-                let h2 = h1.matmul_t(net.l2.w).add_row(net.l2.b).logistic();
-                h2.matmul_t(net.l3.w).add_row(net.l3.b)
-            },
-            net,
-        );
-        right += usize::from(correct(logits.row(0), labels[i]));
+        let out = logits(net, &inputs::<U1>(images, &[i]));
+        right += usize::from(correct(out.row(0), labels[i]));
     }
     right as f64 / images.count as f64
 }

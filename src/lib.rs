@@ -142,9 +142,17 @@
 //!
 //! # Training loops
 //!
-//! [`value_and_grad_acc`] adds the gradient into a buffer you keep instead of allocating one, so
-//! a mini-batch is a loop over samples and large gradients are not allocated on every step. See
+//! [`value_and_grad_into`] writes the gradient over a buffer you keep (no zeroing needed, no
+//! allocation): where the computation allows it ([`entry::writes_once`] says), each part of the
+//! gradient is *written* once rather than zero-filled and then added into, which is as fast as a
+//! gradient written by hand. [`value_and_grad_acc`] adds into your buffer instead, so a
+//! mini-batch can be a loop over samples. Large tensors take their memory from a bounded
+//! per-thread cache, so a training step allocates nothing once it has run once. See
 //! `examples/quickstart.rs` for a network trained on XOR.
+//!
+//! The slice kernels ([`kernels`]) are compiled for the baseline instruction set, for AVX2 with
+//! FMA and for AVX-512, and the best the CPU supports is chosen at run time
+//! ([`kernels::Simd`]).
 //!
 //! # How it works
 //!
@@ -181,8 +189,8 @@
 //! # The public surface, and what is sealed
 //!
 //! What you use, and may implement:
-//! - entry points and checks: [`eval`], [`grad`], [`value_and_grad`], [`value_and_grad_acc`],
-//!   [`vjp`], [`jacobian`], [`check_grad`]; expressions: [`Ex`] and its methods (one family per
+//! - entry points and checks: [`eval`], [`grad`], [`value_and_grad`], [`value_and_grad_into`],
+//!   [`value_and_grad_acc`], [`vjp`], [`jacobian`], [`check_grad`], [`entry::writes_once`]; expressions: [`Ex`] and its methods (one family per
 //!   module of [`ops`]), [`constant`], [`tuple()`], [`Bind::then`], [`op`]/[`op2`]/[`op3`];
 //!   [`entry::Placeholders`] names the type of a closure's placeholders;
 //! - values: [`Vector`], [`Matrix`], [`dims`], and the traits you implement for types of your

@@ -123,66 +123,68 @@ impl<T: Scalar, R: Dim, K: Dim, K2: Dim, C: Dim> BinaryOp<Matrix<T, R, K>, Matri
 {
     type Out = Matrix<T, R, C>;
     fn forward(&self, a: &Matrix<T, R, K>, b: &Matrix<T, K2, C>) -> Matrix<T, R, C> {
-        let mut y = Matrix::zeros();
-        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
-        kernels::gemm(
-            r,
-            k,
-            c,
-            a.as_slice(),
-            b.as_slice(),
-            T::zero(),
-            y.as_mut_slice(),
-            Tr::None,
-        );
-        y
+        // Written by the product (beta = 0): no zero-fill first.
+        Matrix::from_writer(|y| {
+            kernels::gemm(
+                R::USIZE,
+                K::USIZE,
+                C::USIZE,
+                a.as_slice(),
+                b.as_slice(),
+                T::zero(),
+                y,
+                Tr::None,
+            )
+        })
     }
     fn backward_a(
         &self,
         _: &Matrix<T, R, K>,
         b: &Matrix<T, K2, C>,
-        _: &Matrix<T, R, C>,
-        dy: &Matrix<T, R, C>,
+        _: &Self::Out,
+        dy: &Self::Out,
         ga: &mut Matrix<T, R, K>,
     ) {
-        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
-        kernels::gemm(
-            r,
-            c,
-            k,
-            dy.as_slice(),
-            b.as_slice(),
-            T::one(),
-            ga.as_mut_slice(),
-            Tr::B,
-        );
+        Self::grad_a(b, dy, T::one(), ga)
     }
     fn backward_b(
         &self,
         a: &Matrix<T, R, K>,
         _: &Matrix<T, K2, C>,
-        _: &Matrix<T, R, C>,
-        dy: &Matrix<T, R, C>,
+        _: &Self::Out,
+        dy: &Self::Out,
         gb: &mut Matrix<T, K2, C>,
     ) {
-        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
-        kernels::gemm(
-            k,
-            r,
-            c,
-            a.as_slice(),
-            dy.as_slice(),
-            T::one(),
-            gb.as_mut_slice(),
-            Tr::A,
-        );
+        Self::grad_b(a, dy, T::one(), gb)
     }
     fn backward_a_write(
         &self,
         _: &Matrix<T, R, K>,
         b: &Matrix<T, K2, C>,
-        _: &Matrix<T, R, C>,
+        _: &Self::Out,
+        dy: &Self::Out,
+        ga: &mut Matrix<T, R, K>,
+    ) {
+        Self::grad_a(b, dy, T::zero(), ga)
+    }
+    fn backward_b_write(
+        &self,
+        a: &Matrix<T, R, K>,
+        _: &Matrix<T, K2, C>,
+        _: &Self::Out,
+        dy: &Self::Out,
+        gb: &mut Matrix<T, K2, C>,
+    ) {
+        Self::grad_b(a, dy, T::zero(), gb)
+    }
+}
+
+impl MatMul {
+    /// `dA = beta dA + dY B^T` (beta 1 adds, 0 writes).
+    fn grad_a<T: Scalar, R: Dim, K: Dim, K2: Dim, C: Dim>(
+        b: &Matrix<T, K2, C>,
         dy: &Matrix<T, R, C>,
+        beta: T,
         ga: &mut Matrix<T, R, K>,
     ) {
         let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
@@ -192,17 +194,16 @@ impl<T: Scalar, R: Dim, K: Dim, K2: Dim, C: Dim> BinaryOp<Matrix<T, R, K>, Matri
             k,
             dy.as_slice(),
             b.as_slice(),
-            T::zero(),
+            beta,
             ga.as_mut_slice(),
             Tr::B,
         );
     }
-    fn backward_b_write(
-        &self,
+    /// `dB = beta dB + A^T dY`.
+    fn grad_b<T: Scalar, R: Dim, K: Dim, K2: Dim, C: Dim>(
         a: &Matrix<T, R, K>,
-        _: &Matrix<T, K2, C>,
-        _: &Matrix<T, R, C>,
         dy: &Matrix<T, R, C>,
+        beta: T,
         gb: &mut Matrix<T, K2, C>,
     ) {
         let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
@@ -212,7 +213,7 @@ impl<T: Scalar, R: Dim, K: Dim, K2: Dim, C: Dim> BinaryOp<Matrix<T, R, K>, Matri
             c,
             a.as_slice(),
             dy.as_slice(),
-            T::zero(),
+            beta,
             gb.as_mut_slice(),
             Tr::A,
         );
@@ -236,71 +237,69 @@ impl<T: Scalar, R: Dim, K: Dim, C: Dim, K2: Dim> BinaryOp<Matrix<T, R, K>, Matri
 {
     type Out = Matrix<T, R, C>;
     fn forward(&self, a: &Matrix<T, R, K>, b: &Matrix<T, C, K2>) -> Matrix<T, R, C> {
-        let mut y = Matrix::zeros();
-        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
-        kernels::gemm(
-            r,
-            k,
-            c,
-            a.as_slice(),
-            b.as_slice(),
-            T::zero(),
-            y.as_mut_slice(),
-            Tr::B,
-        );
-        y
+        Matrix::from_writer(|y| {
+            kernels::gemm(
+                R::USIZE,
+                K::USIZE,
+                C::USIZE,
+                a.as_slice(),
+                b.as_slice(),
+                T::zero(),
+                y,
+                Tr::B,
+            )
+        })
     }
     fn backward_a(
         &self,
         _: &Matrix<T, R, K>,
         b: &Matrix<T, C, K2>,
-        _: &Matrix<T, R, C>,
-        dy: &Matrix<T, R, C>,
+        _: &Self::Out,
+        dy: &Self::Out,
         ga: &mut Matrix<T, R, K>,
     ) {
-        // dA += dY B
-        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
-        kernels::gemm(
-            r,
-            c,
-            k,
-            dy.as_slice(),
-            b.as_slice(),
-            T::one(),
-            ga.as_mut_slice(),
-            Tr::None,
-        );
+        Self::grad_a(b, dy, T::one(), ga)
     }
     fn backward_b(
         &self,
         a: &Matrix<T, R, K>,
         _: &Matrix<T, C, K2>,
-        _: &Matrix<T, R, C>,
-        dy: &Matrix<T, R, C>,
+        _: &Self::Out,
+        dy: &Self::Out,
         gb: &mut Matrix<T, C, K2>,
     ) {
-        // dB += dY^T A
-        let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
-        kernels::gemm(
-            c,
-            r,
-            k,
-            dy.as_slice(),
-            a.as_slice(),
-            T::one(),
-            gb.as_mut_slice(),
-            Tr::A,
-        );
+        Self::grad_b(a, dy, T::one(), gb)
     }
     fn backward_a_write(
         &self,
         _: &Matrix<T, R, K>,
         b: &Matrix<T, C, K2>,
-        _: &Matrix<T, R, C>,
-        dy: &Matrix<T, R, C>,
+        _: &Self::Out,
+        dy: &Self::Out,
         ga: &mut Matrix<T, R, K>,
     ) {
-        // dA = dY B
+        Self::grad_a(b, dy, T::zero(), ga)
+    }
+    fn backward_b_write(
+        &self,
+        a: &Matrix<T, R, K>,
+        _: &Matrix<T, C, K2>,
+        _: &Self::Out,
+        dy: &Self::Out,
+        gb: &mut Matrix<T, C, K2>,
+    ) {
+        Self::grad_b(a, dy, T::zero(), gb)
+    }
+}
+
+impl MatMulT {
+    /// `dA = beta dA + dY B` (beta 1 adds, 0 writes).
+    fn grad_a<T: Scalar, R: Dim, K: Dim, C: Dim, K2: Dim>(
+        b: &Matrix<T, C, K2>,
+        dy: &Matrix<T, R, C>,
+        beta: T,
+        ga: &mut Matrix<T, R, K>,
+    ) {
         let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
         kernels::gemm(
             r,
@@ -308,20 +307,18 @@ impl<T: Scalar, R: Dim, K: Dim, C: Dim, K2: Dim> BinaryOp<Matrix<T, R, K>, Matri
             k,
             dy.as_slice(),
             b.as_slice(),
-            T::zero(),
+            beta,
             ga.as_mut_slice(),
             Tr::None,
         );
     }
-    fn backward_b_write(
-        &self,
+    /// `dB = beta dB + dY^T A`.
+    fn grad_b<T: Scalar, R: Dim, K: Dim, C: Dim, K2: Dim>(
         a: &Matrix<T, R, K>,
-        _: &Matrix<T, C, K2>,
-        _: &Matrix<T, R, C>,
         dy: &Matrix<T, R, C>,
+        beta: T,
         gb: &mut Matrix<T, C, K2>,
     ) {
-        // dB = dY^T A
         let (r, k, c) = (R::USIZE, K::USIZE, C::USIZE);
         kernels::gemm(
             c,
@@ -329,7 +326,7 @@ impl<T: Scalar, R: Dim, K: Dim, C: Dim, K2: Dim> BinaryOp<Matrix<T, R, K>, Matri
             k,
             dy.as_slice(),
             a.as_slice(),
-            T::zero(),
+            beta,
             gb.as_mut_slice(),
             Tr::A,
         );
