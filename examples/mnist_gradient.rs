@@ -35,9 +35,10 @@ fn main() {
     let mut sgd = Sgd::new(0.1);
     let start = Instant::now();
     let steps = 20;
+    // Each part of the gradient is written once over the kept buffer: no zeroing, no allocation.
+    assert!(backprop::entry::writes_once(loss, &p));
     for step in 0..steps {
-        g = g.zero_like();
-        let y = value_and_grad_acc(loss, &p, &mut g)
+        let y = value_and_grad_into(loss, &p, &mut g)
             .expect("the gradient buffer has the parameters' shape");
         sgd.step(&mut p, &g)
             .expect("a gradient shaped like the parameters");
