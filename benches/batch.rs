@@ -30,7 +30,7 @@ type Net<T> = (
 );
 
 /// A batch: one sample a row, inputs and one-hot targets.
-struct Batch<T, B> {
+struct Batch<T, B: Dim> {
     x: Matrix<T, B, U784>,
     t: Matrix<T, B, U10>,
 }

@@ -208,7 +208,9 @@ pub trait MatVecShape<V> {
     /// The identity on nodes whose operands follow the rule.
     fn check<N>(node: N) -> Self::Checked<N>;
 }
-impl<T: Scalar, R: Dim, C: MatVecLen<C2>, C2: Dim> MatVecShape<Vector<T, C2>> for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim + MatVecLen<C2>, C2: Dim> MatVecShape<Vector<T, C2>>
+    for Matrix<T, R, C>
+{
     checked!();
 }
 
@@ -233,7 +235,7 @@ pub trait MatMulShape<B> {
     /// The identity on nodes whose operands follow the rule.
     fn check<N>(node: N) -> Self::Checked<N>;
 }
-impl<T: Scalar, R: Dim, K: MatMulInner<K2>, K2: Dim, C: Dim> MatMulShape<Matrix<T, K2, C>>
+impl<T: Scalar, R: Dim, K: Dim + MatMulInner<K2>, K2: Dim, C: Dim> MatMulShape<Matrix<T, K2, C>>
     for Matrix<T, R, K>
 {
     checked!();
@@ -260,7 +262,7 @@ pub trait MatMulTShape<B> {
     /// The identity on nodes whose operands follow the rule.
     fn check<N>(node: N) -> Self::Checked<N>;
 }
-impl<T: Scalar, R: Dim, K: MatMulTInner<K2>, K2: Dim, C: Dim> MatMulTShape<Matrix<T, C, K2>>
+impl<T: Scalar, R: Dim, K: Dim + MatMulTInner<K2>, K2: Dim, C: Dim> MatMulTShape<Matrix<T, C, K2>>
     for Matrix<T, R, K>
 {
     checked!();
@@ -297,7 +299,7 @@ impl<T: Scalar, N: Dim> ElementwiseShape<Vector<T, N>> for T {
 impl<T: Scalar, N: Dim> ElementwiseShape<T> for Vector<T, N> {
     checked!();
 }
-impl<T: Scalar, N: SameLen<M>, M: Dim> ElementwiseShape<Vector<T, M>> for Vector<T, N> {
+impl<T: Scalar, N: Dim + SameLen<M>, M: Dim> ElementwiseShape<Vector<T, M>> for Vector<T, N> {
     checked!();
 }
 impl<T: Scalar, R: Dim, C: Dim> ElementwiseShape<Matrix<T, R, C>> for T {
@@ -306,7 +308,7 @@ impl<T: Scalar, R: Dim, C: Dim> ElementwiseShape<Matrix<T, R, C>> for T {
 impl<T: Scalar, R: Dim, C: Dim> ElementwiseShape<T> for Matrix<T, R, C> {
     checked!();
 }
-impl<T: Scalar, R: SameRows<R2>, C: SameCols<C2>, R2: Dim, C2: Dim>
+impl<T: Scalar, R: Dim + SameRows<R2>, C: Dim + SameCols<C2>, R2: Dim, C2: Dim>
     ElementwiseShape<Matrix<T, R2, C2>> for Matrix<T, R, C>
 {
     checked!();
@@ -333,7 +335,7 @@ pub trait DotShape<B> {
     /// The identity on nodes whose operands follow the rule.
     fn check<N>(node: N) -> Self::Checked<N>;
 }
-impl<T: Scalar, N: DotLen<M>, M: Dim> DotShape<Vector<T, M>> for Vector<T, N> {
+impl<T: Scalar, N: Dim + DotLen<M>, M: Dim> DotShape<Vector<T, M>> for Vector<T, N> {
     checked!();
 }
 
@@ -358,7 +360,9 @@ pub trait AddRowShape<B> {
     /// The identity on nodes whose operands follow the rule.
     fn check<N>(node: N) -> Self::Checked<N>;
 }
-impl<T: Scalar, R: Dim, C: AddRowLen<C2>, C2: Dim> AddRowShape<Vector<T, C2>> for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim, C: Dim + AddRowLen<C2>, C2: Dim> AddRowShape<Vector<T, C2>>
+    for Matrix<T, R, C>
+{
     checked!();
 }
 
@@ -383,7 +387,7 @@ pub trait TraceShape {
     /// The identity on nodes whose operands follow the rule.
     fn check<N>(node: N) -> Self::Checked<N>;
 }
-impl<T: Scalar, R: Square<C>, C: Dim> TraceShape for Matrix<T, R, C> {
+impl<T: Scalar, R: Dim + Square<C>, C: Dim> TraceShape for Matrix<T, R, C> {
     checked!();
 }
 
@@ -408,7 +412,7 @@ pub trait StackRowsShape<B> {
     /// The identity on nodes whose operands follow the rule.
     fn check<N>(node: N) -> Self::Checked<N>;
 }
-impl<T: Scalar, R: Dim, C: StackCols<C2>, R2: Dim, C2: Dim> StackRowsShape<Matrix<T, R2, C2>>
+impl<T: Scalar, R: Dim, C: Dim + StackCols<C2>, R2: Dim, C2: Dim> StackRowsShape<Matrix<T, R2, C2>>
     for Matrix<T, R, C>
 {
     checked!();
@@ -438,11 +442,11 @@ pub trait LossShape<B> {
 impl<T: Scalar> LossShape<T> for T {
     checked!();
 }
-impl<T: Scalar, N: LossLen<M>, M: Dim> LossShape<Vector<T, M>> for Vector<T, N> {
+impl<T: Scalar, N: Dim + LossLen<M>, M: Dim> LossShape<Vector<T, M>> for Vector<T, N> {
     checked!();
 }
-impl<T: Scalar, R: SameRows<R2>, C: SameCols<C2>, R2: Dim, C2: Dim> LossShape<Matrix<T, R2, C2>>
-    for Matrix<T, R, C>
+impl<T: Scalar, R: Dim + SameRows<R2>, C: Dim + SameCols<C2>, R2: Dim, C2: Dim>
+    LossShape<Matrix<T, R2, C2>> for Matrix<T, R, C>
 {
     checked!();
 }
@@ -468,7 +472,7 @@ pub trait VectorLossShape<B> {
     /// The identity on nodes whose operands follow the rule.
     fn check<N>(node: N) -> Self::Checked<N>;
 }
-impl<T: Scalar, N: LossLen<M>, M: Dim> VectorLossShape<Vector<T, M>> for Vector<T, N> {
+impl<T: Scalar, N: Dim + LossLen<M>, M: Dim> VectorLossShape<Vector<T, M>> for Vector<T, N> {
     checked!();
 }
 
@@ -620,7 +624,7 @@ pub trait DenseShape<B, H> {
     #[doc(hidden)]
     const SEALED: crate::expr::sealed::Token;
 }
-impl<T: Scalar, R: DenseBias<R2>, C: DenseInput<C2>, R2: Dim, C2: Dim>
+impl<T: Scalar, R: Dim + DenseBias<R2>, C: Dim + DenseInput<C2>, R2: Dim, C2: Dim>
     DenseShape<Vector<T, R2>, Vector<T, C2>> for Matrix<T, R, C>
 {
     crate::expr::seal!();

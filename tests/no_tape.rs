@@ -67,6 +67,13 @@ fn small_net() -> Net {
 
 assert_impl_all!(Placeholders<f64>: Copy, Send, Sync);
 assert_eq_size!(Placeholders<Matrix<f64, U300, U784>>, ());
+// Tensor storage has no tag (which field holds the elements follows from the type's length):
+// 16 inline f64 are 128 bytes, small enough to be moved without a call to `memcpy`, and a
+// large tensor is 128 bytes too (a boxed slice in the same union).
+assert_eq_size!(Vector<f64, U16>, [f64; 16]);
+assert_eq_size!(Vector<f64, U1>, [f64; 16]);
+assert_eq_size!(Matrix<f64, U300, U784>, [f64; 16]);
+assert_eq_size!(Vector<f32, U16>, [f32; 16]);
 
 #[test]
 fn expressions_over_placeholders_are_zero_sized() {

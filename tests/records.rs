@@ -6,7 +6,7 @@ use backprop::prelude::*;
 use common::{close, matrix, vector};
 
 #[derive(Backprop, Clone)]
-struct Layer<T, I, O> {
+struct Layer<T, I: Dim, O: Dim> {
     w: Matrix<T, O, I>,
     b: Vector<T, O>,
 }

@@ -24,7 +24,7 @@ use crate::Scalar;
 /// let big = Matrix::<f64, U300, U784>::zeros();
 /// assert_eq!(big.as_slice().len(), 300 * 784);
 /// ```
-pub struct Matrix<T, R, C> {
+pub struct Matrix<T, R: Dim, C: Dim> {
     buf: Buf<T>,
     _rc: PhantomData<fn() -> (R, C)>,
 }
@@ -198,7 +198,8 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// ```
     #[inline(always)]
     pub fn as_slice(&self) -> &[T] {
-        self.buf.as_slice(Self::LEN)
+        // SAFETY: every `Matrix<T, R, C>` is built with `R * C` elements (`from_buf` callers).
+        unsafe { self.buf.as_slice(Self::LEN) }
     }
 
     /// All elements, row-major, mutably.
@@ -211,7 +212,8 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// ```
     #[inline(always)]
     pub fn as_mut_slice(&mut self) -> &mut [T] {
-        self.buf.as_mut_slice(Self::LEN)
+        // SAFETY: as in `as_slice`.
+        unsafe { self.buf.as_mut_slice(Self::LEN) }
     }
 
     /// Row `r` as a slice of `C` elements.
@@ -318,12 +320,20 @@ impl<T: Scalar, R: Dim, C: Dim> Default for Matrix<T, R, C> {
     }
 }
 
-impl<T: Clone, R, C> Clone for Matrix<T, R, C> {
+impl<T: Clone, R: Dim, C: Dim> Clone for Matrix<T, R, C> {
     fn clone(&self) -> Self {
         Matrix {
-            buf: self.buf.clone(),
+            // SAFETY: built with `R * C` elements.
+            buf: unsafe { self.buf.clone_with(R::USIZE * C::USIZE) },
             _rc: PhantomData,
         }
+    }
+}
+
+impl<T, R: Dim, C: Dim> Drop for Matrix<T, R, C> {
+    fn drop(&mut self) {
+        // SAFETY: built with `R * C` elements; not used after.
+        unsafe { self.buf.drop_with(R::USIZE * C::USIZE) }
     }
 }
 

@@ -27,7 +27,7 @@ use crate::Scalar;
 /// assert_eq!(format!("{v}"), "[1, 2, 3]");
 /// assert!(Vector::<f64, U3>::try_from_vec(vec![1.0; 4]).is_err());
 /// ```
-pub struct Vector<T, N> {
+pub struct Vector<T, N: Dim> {
     buf: Buf<T>,
     _n: PhantomData<fn() -> N>,
 }
@@ -163,7 +163,8 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
     /// ```
     #[inline(always)]
     pub fn as_slice(&self) -> &[T] {
-        self.buf.as_slice(N::USIZE)
+        // SAFETY: every `Vector<T, N>` is built with `N::USIZE` elements (`from_buf` callers).
+        unsafe { self.buf.as_slice(N::USIZE) }
     }
 
     /// The elements as a mutable slice.
@@ -176,7 +177,8 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
     /// ```
     #[inline(always)]
     pub fn as_mut_slice(&mut self) -> &mut [T] {
-        self.buf.as_mut_slice(N::USIZE)
+        // SAFETY: as in `as_slice`.
+        unsafe { self.buf.as_mut_slice(N::USIZE) }
     }
 
     /// The number of elements (`N`).
@@ -286,12 +288,20 @@ impl<T: Scalar, N: Dim> Default for Vector<T, N> {
     }
 }
 
-impl<T: Clone, N> Clone for Vector<T, N> {
+impl<T: Clone, N: Dim> Clone for Vector<T, N> {
     fn clone(&self) -> Self {
         Vector {
-            buf: self.buf.clone(),
+            // SAFETY: built with `N::USIZE` elements.
+            buf: unsafe { self.buf.clone_with(N::USIZE) },
             _n: PhantomData,
         }
+    }
+}
+
+impl<T, N: Dim> Drop for Vector<T, N> {
+    fn drop(&mut self) {
+        // SAFETY: built with `N::USIZE` elements; not used after.
+        unsafe { self.buf.drop_with(N::USIZE) }
     }
 }
 
