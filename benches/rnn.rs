@@ -7,6 +7,7 @@
 //! The hand-written version keeps every buffer between calls, writes each gradient on the
 //! first step of the backward pass (no zero-fill), and runs plain loops over slices.
 
+use backprop::kernels;
 use backprop::nn::{chain, unroll_last, zero_state, Dense, Lstm, RnnCell};
 use backprop::prelude::*;
 use backprop::tape::Tape;
@@ -46,58 +47,11 @@ fn inputs() -> Vec<Vector<f64, U1>> {
         .collect()
 }
 
-/// `a . b` with eight independent partial sums, so the loop vectorises (a single running sum is
-/// a serial dependency chain that floating-point rules keep from being reordered).
-#[inline(always)]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 8];
-    let (ac, ar) = a.split_at(a.len() / 8 * 8);
-    let (bc, br) = b.split_at(ac.len());
-    for (x, y) in ac.chunks_exact(8).zip(bc.chunks_exact(8)) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let tail: f64 = ar.iter().zip(br).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f64>() + tail
-}
-
-/// `y = a x` (slices as parameters: the compiler knows they do not alias, and vectorises).
-#[inline(always)]
-fn scale_into(y: &mut [f64], a: f64, x: &[f64]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y = a * x;
-    }
-}
-
-/// `y += a x`.
-#[inline(always)]
-fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
 /// `dz = dh (1 - h^2)`: the tanh derivative from its output.
 #[inline(always)]
 fn tanh_grad(dz: &mut [f64], dh: &[f64], h: &[f64]) {
     for ((z, &d), &h) in dz.iter_mut().zip(dh).zip(h) {
         *z = d * (1.0 - h * h);
-    }
-}
-
-/// `out = w^T d` for a square row-major `w`, a row at a time. (Measured: zero-filling `out`
-/// and adding every row is faster here than writing the first row and adding the rest.)
-#[inline(never)]
-fn transposed_matvec_into(out: &mut [f64], w: &[f64], d: &[f64]) {
-    let n = out.len();
-    assert_eq!(w.len(), n * d.len());
-    out.fill(0.0);
-    for (&di, row) in d.iter().zip(w.chunks_exact(n)) {
-        assert_eq!(row.len(), out.len());
-        for (y, &x) in out.iter_mut().zip(row) {
-            *y += di * x;
-        }
     }
 }
 
@@ -138,9 +92,10 @@ impl Manual {
             let (prev, next) = self.hs.split_at_mut((t + 1) * n);
             let prev = &prev[t * n..];
             let next = &mut next[..n];
+            // z = W_h h + w_x x + b, on the dispatched matrix-vector kernel.
+            kernels::matvec(wh, n, n, prev, next);
             for i in 0..n {
-                let z = wx[i] * x + b[i] + dot(&wh[i * n..(i + 1) * n], prev);
-                next[i] = z.tanh();
+                next[i] = (next[i] + wx[i] * x + b[i]).tanh();
             }
         }
         let last = &self.hs[STEPS * n..];
@@ -156,22 +111,22 @@ impl Manual {
             let h_next = &self.hs[(t + 1) * n..(t + 2) * n];
             let h_prev = &self.hs[t * n..(t + 1) * n];
             tanh_grad(&mut self.dz, &self.dh, h_next);
-            let first = t == STEPS - 1;
-            for i in 0..n {
-                let d = self.dz[i];
-                let row = &mut gwh[i * n..(i + 1) * n];
-                if first {
-                    gwx[i] = d * xs[t];
-                    gb[i] = d;
-                    scale_into(row, d, h_prev);
-                } else {
-                    gwx[i] += d * xs[t];
-                    gb[i] += d;
-                    axpy(row, d, h_prev);
+            // The first backward step writes the weight gradients, later ones add.
+            if t == STEPS - 1 {
+                kernels::outer(gwh, &self.dz, h_prev);
+                for i in 0..n {
+                    gwx[i] = self.dz[i] * xs[t];
+                    gb[i] = self.dz[i];
+                }
+            } else {
+                kernels::rank1_acc(gwh, &self.dz, h_prev);
+                for i in 0..n {
+                    gwx[i] += self.dz[i] * xs[t];
+                    gb[i] += self.dz[i];
                 }
             }
             // dh = wh^T dz
-            transposed_matvec_into(&mut self.dh, wh, &self.dz);
+            kernels::matvec_t(wh, n, n, &self.dz, &mut self.dh);
         }
         r * r
     }
