@@ -144,10 +144,10 @@
 //!
 //! [`value_and_grad_into`] writes the gradient over a buffer you keep (no zeroing needed, no
 //! allocation): where the computation allows it ([`entry::writes_once`] says), each part of the
-//! gradient is *written* once rather than zero-filled and then added into, which is as fast as a
-//! gradient written by hand. [`value_and_grad_acc`] adds into your buffer instead, so a
-//! mini-batch can be a loop over samples. Large tensors take their memory from a bounded
-//! per-thread cache, so a training step allocates nothing once it has run once. See
+//! gradient is *written* once rather than zero-filled and then added into: on a large layer
+//! that is the speed of a gradient written by hand. [`value_and_grad_acc`] adds into your
+//! buffer instead, so a mini-batch can be a loop over samples. Large tensors take their memory
+//! from a bounded per-thread cache, so a training step does not allocate them afresh. See
 //! `examples/quickstart.rs` for a network trained on XOR.
 //!
 //! The slice kernels ([`kernels`]) are compiled for the baseline instruction set, for AVX2 with

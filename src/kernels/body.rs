@@ -1,7 +1,9 @@
-//! The kernels' loops, generic over the scalar, the number of independent partial sums `L`
-//! (a power of two) and whether to fuse multiply-adds. Every function is `#[inline(always)]`:
-//! it is compiled into each caller, so the AVX2 and AVX-512 variants in `super::x86` get these
-//! loops built with their own target features, and the portable variant with the baseline's.
+//! The kernels' portable loops. The elementwise ones are generic over whether to fuse
+//! multiply-adds and `#[inline(always)]`: compiled into each caller, so the AVX2 and AVX-512
+//! variants in `super::x86` get them built with their own target features (LLVM's vectoriser
+//! fills the wide registers). The reductions here are the portable fallback only (`super::x86`
+//! writes its own with intrinsics): eight independent partial sums, which fill four SSE2
+//! registers and break the floating-point add chain.
 //!
 //! Sizes are checked by the public functions in `super`; here they are only relied on for
 //! speed (every access is still bounds-checked or goes through `zip`/`chunks_exact`).
@@ -19,9 +21,12 @@ fn mul_add<T: Scalar, const FMA: bool>(a: T, b: T, c: T) -> T {
     }
 }
 
-/// Sums the partial sums pairwise (a tree, so the AVX variants reduce within registers).
+/// Independent partial sums in the portable reductions.
+const L: usize = 8;
+
+/// Sums the partial sums pairwise.
 #[inline(always)]
-fn reduce<T: Scalar, const L: usize>(mut acc: [T; L]) -> T {
+fn reduce<T: Scalar>(mut acc: [T; L]) -> T {
     let mut width = L / 2;
     while width > 0 {
         for i in 0..width {
@@ -34,55 +39,39 @@ fn reduce<T: Scalar, const L: usize>(mut acc: [T; L]) -> T {
 }
 
 #[inline(always)]
-pub(super) fn dot<T: Scalar, const L: usize, const FMA: bool>(a: &[T], b: &[T]) -> T {
+pub(super) fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     let mut acc = [T::zero(); L];
     let main = a.len() / L * L;
     let (a_main, a_rest) = a.split_at(main);
     let (b_main, b_rest) = b.split_at(main);
     for (x, y) in a_main.chunks_exact(L).zip(b_main.chunks_exact(L)) {
         for j in 0..L {
-            acc[j] = mul_add::<T, FMA>(x[j], y[j], acc[j]);
-        }
-    }
-    // The rest, a quarter of the lanes at a time (one register), then one by one.
-    let q = (L / 4).max(1);
-    let mid = a_rest.len() / q * q;
-    for (x, y) in a_rest[..mid]
-        .chunks_exact(q)
-        .zip(b_rest[..mid].chunks_exact(q))
-    {
-        for j in 0..q {
-            acc[j] = mul_add::<T, FMA>(x[j], y[j], acc[j]);
+            acc[j] += x[j] * y[j];
         }
     }
     // (A separate sum: indexing `acc` by a run-time position would keep it in memory.)
     let mut tail = T::zero();
-    for (&x, &y) in a_rest[mid..].iter().zip(&b_rest[mid..]) {
-        tail = mul_add::<T, FMA>(x, y, tail);
+    for (&x, &y) in a_rest.iter().zip(b_rest) {
+        tail += x * y;
     }
     reduce(acc) + tail
 }
 
 /// `out = w v`, `w` row-major with `cols` columns.
 #[inline(always)]
-pub(super) fn matvec<T: Scalar, const L: usize, const FMA: bool>(
-    w: &[T],
-    cols: usize,
-    v: &[T],
-    out: &mut [T],
-) {
+pub(super) fn matvec<T: Scalar>(w: &[T], cols: usize, v: &[T], out: &mut [T]) {
     if cols == 0 {
         out.iter_mut().for_each(|o| *o = T::zero());
         return;
     }
     for (o, row) in out.iter_mut().zip(w.chunks_exact(cols)) {
-        *o = dot::<T, L, FMA>(row, v);
+        *o = dot(row, v);
     }
 }
 
 /// `out (+)= w^T d`: adds when `add`, else overwrites `out` (never reading it).
 #[inline(always)]
-pub(super) fn matvec_t<T: Scalar, const L: usize, const FMA: bool>(
+pub(super) fn matvec_t<T: Scalar, const FMA: bool>(
     w: &[T],
     cols: usize,
     d: &[T],
@@ -114,7 +103,7 @@ pub(super) fn matvec_t<T: Scalar, const L: usize, const FMA: bool>(
         r += 4;
     }
     for (r, &dr) in d.iter().enumerate().skip(r) {
-        axpy::<T, L, FMA>(out, dr, row(r));
+        axpy::<T, FMA>(out, dr, row(r));
     }
 }
 
@@ -128,18 +117,13 @@ fn scale_into<T: Scalar>(out: &mut [T], alpha: T, x: &[T]) {
 
 /// `m (+)= a b^T`: adds when `add`, else overwrites `m` (never reading it).
 #[inline(always)]
-pub(super) fn rank1<T: Scalar, const L: usize, const FMA: bool>(
-    m: &mut [T],
-    a: &[T],
-    b: &[T],
-    add: bool,
-) {
+pub(super) fn rank1<T: Scalar, const FMA: bool>(m: &mut [T], a: &[T], b: &[T], add: bool) {
     if b.is_empty() {
         return;
     }
     for (&ar, row) in a.iter().zip(m.chunks_exact_mut(b.len())) {
         if add {
-            axpy::<T, L, FMA>(row, ar, b);
+            axpy::<T, FMA>(row, ar, b);
         } else {
             scale_into(row, ar, b);
         }
@@ -147,21 +131,21 @@ pub(super) fn rank1<T: Scalar, const L: usize, const FMA: bool>(
 }
 
 #[inline(always)]
-pub(super) fn axpy<T: Scalar, const L: usize, const FMA: bool>(y: &mut [T], alpha: T, x: &[T]) {
+pub(super) fn axpy<T: Scalar, const FMA: bool>(y: &mut [T], alpha: T, x: &[T]) {
     for (yi, &xi) in y.iter_mut().zip(x) {
         *yi = mul_add::<T, FMA>(alpha, xi, *yi);
     }
 }
 
 #[inline(always)]
-pub(super) fn add_assign<T: Scalar, const L: usize, const FMA: bool>(y: &mut [T], x: &[T]) {
+pub(super) fn add_assign<T: Scalar, const FMA: bool>(y: &mut [T], x: &[T]) {
     for (yi, &xi) in y.iter_mut().zip(x) {
         *yi += xi;
     }
 }
 
 #[inline(always)]
-pub(super) fn sum<T: Scalar, const L: usize, const FMA: bool>(a: &[T]) -> T {
+pub(super) fn sum<T: Scalar>(a: &[T]) -> T {
     let mut acc = [T::zero(); L];
     let main = a.len() / L * L;
     let (a_main, a_rest) = a.split_at(main);

@@ -9,12 +9,13 @@
 //! dispatches on the CPU's features itself.
 //!
 //! # Instruction sets
-//! Every other kernel here is compiled three times, for the target's baseline, for AVX2 with
+//! Every other kernel here comes in three variants, for the target's baseline, for AVX2 with
 //! FMA, and for AVX-512 (see [`Simd`]); the best variant the CPU supports is chosen at run time,
-//! on each thread's first call, and [`Simd::run`] can pin a level. Each variant is the same
-//! generic loop (`body` below) compiled with other target features: independent partial sums
-//! sized to fill four registers, and fused multiply-adds where the CPU has them. Scalars other
-//! than `f32` and `f64` always take the portable loop.
+//! on each thread's first call, and [`Simd::run`] can pin a level. The elementwise kernels are
+//! one generic loop (`body`) compiled with each level's target features, with fused
+//! multiply-adds where the CPU has them; the reductions (`dot`, `sum`, `matvec`) are written
+//! with intrinsics for `f32` and `f64` (`x86`). Scalars other than `f32` and `f64` always take
+//! the portable loops.
 //!
 //! Every function here is safe and checks its sizes (with overflow-checked arithmetic), panicking
 //! with the sizes it was given, as slice methods do. They are public because they are what a
@@ -28,39 +29,23 @@ pub use simd::{Simd, Unsupported};
 
 use crate::Scalar;
 
-/// Calls `body::$name::<T, LANES, FMA>($args)` in the variant compiled for the active level:
-/// the elementwise kernels, whose generic loops LLVM vectorises by itself.
-///
-/// Lanes (independent partial sums) fill four registers: 8/16/32 for `f64` and 16/32/64 for
-/// `f32` at the portable/AVX2/AVX-512 levels. Other scalars take the portable loop with 8.
+/// Calls the elementwise kernel `$name` in the variant compiled for the active level.
 macro_rules! dispatch {
     ($name:ident::<$t:ty>($($arg:expr),* $(,)?)) => {{
-        let narrow = core::mem::size_of::<$t>() == 4;
-        match (level::<$t>(), narrow) {
+        match level::<$t>() {
             #[cfg(target_arch = "x86_64")]
-            (Simd::Avx512, false) => {
+            Simd::Avx512 => {
                 // SAFETY: `level` only returns a level the CPU supports (detected at run time,
                 // or checked by `Simd::run`), and `Avx512` requires avx512f, avx2 and fma: the
                 // features the `avx512` variants are compiled with.
-                unsafe { x86::avx512::$name::<$t, 32>($($arg),*) }
+                unsafe { x86::avx512::$name::<$t>($($arg),*) }
             }
             #[cfg(target_arch = "x86_64")]
-            (Simd::Avx512, true) => {
-                // SAFETY: as above.
-                unsafe { x86::avx512::$name::<$t, 64>($($arg),*) }
-            }
-            #[cfg(target_arch = "x86_64")]
-            (Simd::Avx2Fma, false) => {
+            Simd::Avx2Fma => {
                 // SAFETY: as above; `Avx2Fma` requires avx2 and fma, the `avx2` features.
-                unsafe { x86::avx2::$name::<$t, 16>($($arg),*) }
+                unsafe { x86::avx2::$name::<$t>($($arg),*) }
             }
-            #[cfg(target_arch = "x86_64")]
-            (Simd::Avx2Fma, true) => {
-                // SAFETY: as above.
-                unsafe { x86::avx2::$name::<$t, 32>($($arg),*) }
-            }
-            (_, true) => body::$name::<$t, 16, false>($($arg),*),
-            _ => body::$name::<$t, 8, false>($($arg),*),
+            _ => body::$name::<$t, false>($($arg),*),
         }
     }};
 }
@@ -152,7 +137,7 @@ mod x86;
 pub fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     assert_eq!(a.len(), b.len(), "dot: lengths differ");
     wide_reduction!(dot::<T>(a: slice, b: slice));
-    body::dot::<T, 8, false>(a, b)
+    body::dot(a, b)
 }
 
 /// `out = w v` for a `rows x cols` matrix `w`.
@@ -169,7 +154,7 @@ pub fn matvec<T: Scalar>(w: &[T], rows: usize, cols: usize, v: &[T], out: &mut [
         "matvec: sizes do not match"
     );
     wide_reduction!(matvec::<T>(w: slice, cols: copy, v: slice, out: slice_mut));
-    body::matvec::<T, 8, false>(w, cols, v, out)
+    body::matvec(w, cols, v, out)
 }
 
 /// `out += w^T d` for a `rows x cols` matrix `w` and a vector `d` of `rows` elements.
@@ -272,7 +257,7 @@ pub fn add_assign<T: Scalar>(y: &mut [T], x: &[T]) {
 #[inline]
 pub fn sum<T: Scalar>(a: &[T]) -> T {
     wide_reduction!(sum::<T>(a: slice));
-    body::sum::<T, 8, false>(a)
+    body::sum(a)
 }
 
 /// Which operands of [`gemm`] are read transposed.

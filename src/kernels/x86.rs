@@ -4,7 +4,8 @@
 //! with more target features: LLVM's loop vectoriser fills the wide registers by itself.
 //! Reductions (`dot`, `sum`, and `matvec`, a dot per row) are written with intrinsics for `f32`
 //! and `f64`: the vectoriser will not reassociate a floating-point sum, and its SLP pass turned
-//! the generic partial sums into 128-bit operations (measured: no faster than SSE2).
+//! generic partial sums into 128-bit operations (seen in the assembly; a 100x300 `matvec` took
+//! 4.8-5.6 us that way against 5.8 us portable, and 3.2-3.9 us with these intrinsics).
 
 /// Declares, in a module compiled with `$features`, one function per elementwise kernel that
 /// calls its generic body (inlined, hence compiled with those features) with fused
@@ -26,8 +27,8 @@ macro_rules! elementwise {
         /// # Safety
         /// The CPU must support the module's target features.
         #[target_feature(enable = $features)]
-        pub(crate) unsafe fn $name<T: Scalar, const L: usize>($($arg: $ty),*) -> $ret {
-            body::$name::<T, L, true>($($arg),*)
+        pub(crate) unsafe fn $name<T: Scalar>($($arg: $ty),*) -> $ret {
+            body::$name::<T, true>($($arg),*)
         }
     )*};
 }
@@ -35,7 +36,8 @@ elementwise!(avx2, "avx2,fma");
 elementwise!(avx512, "avx512f,avx2,fma");
 
 /// Declares the reductions for one scalar type and one register type: `$lanes` scalars in a
-/// `$reg`, with the intrinsics that zero, load, fuse-multiply-add, add and store it.
+/// `$reg`, with the intrinsics that zero, load, fuse-multiply-add and add it, and the function
+/// that sums its lanes.
 macro_rules! reductions {
     ($module:ident, $features:literal, $t:ty, $reg:ty, $lanes:literal,
      $zero:ident, $load:ident, $fmadd:ident, $add:ident, $hsum:ident) => {

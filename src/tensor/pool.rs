@@ -1,13 +1,14 @@
 //! A per-thread cache of the heap blocks that large tensors leave behind, so that a training
-//! loop, which builds the same intermediate tensors and gradients on every step, allocates
-//! nothing in steady state and never page-faults a fresh multi-megabyte block (glibc returns
-//! large freed blocks to the system and maps them again on the next allocation).
+//! loop, which builds the same intermediate tensors and gradients on every step, allocates no
+//! tensor storage in steady state and does not map a fresh multi-megabyte block each step (the
+//! design notes saw glibc return large freed blocks to the system and page-fault them in again).
 //!
-//! A block is recycled only for a tensor of exactly the same memory layout (size and alignment),
-//! and is always written in full before it becomes a `Box<[T]>` again: nothing is ever read
-//! from a recycled block. The cache holds at most [`MAX_BLOCKS`] blocks and [`MAX_BYTES`] bytes
-//! per thread; past that, freed blocks go back to the allocator. A thread's cache is freed when
-//! the thread ends.
+//! A block is recycled only for a tensor of exactly the same memory layout (size and alignment).
+//! [`boxed`] and [`boxed_filled`] write every element before the block becomes a `Box<[T]>`
+//! again; [`boxed_stale`] hands out a block that last held `f32`s or `f64`s as it is (every bit
+//! pattern a valid value), for buffers whose every element is written or zeroed before it is
+//! read. The cache holds at most [`MAX_BLOCKS`] blocks and [`MAX_BYTES`] bytes per thread; past
+//! that, freed blocks go back to the allocator. A thread's cache is freed when the thread ends.
 
 use std::alloc::{dealloc, Layout};
 use std::cell::Cell;
