@@ -8,7 +8,7 @@ use std::cell::Cell;
 use backprop::entry::Placeholders;
 use backprop::expr::Input;
 use backprop::prelude::*;
-use static_assertions::{assert_eq_size, assert_impl_all};
+use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
 
 /// Counts heap allocations made by the current thread (tests run on several threads).
 struct Counting;
@@ -67,13 +67,26 @@ fn small_net() -> Net {
 
 assert_impl_all!(Placeholders<f64>: Copy, Send, Sync);
 assert_eq_size!(Placeholders<Matrix<f64, U300, U784>>, ());
-// Tensor storage has no tag (which field holds the elements follows from the type's length):
-// 16 inline f64 are 128 bytes, small enough to be moved without a call to `memcpy`, and a
-// large tensor is 128 bytes too (a boxed slice in the same union).
+// Tensor storage is sized by the type, with no tag and no padding: up to 16 elements an array
+// of exactly the tensor's length, above that a boxed slice (a pointer and a length).
 assert_eq_size!(Vector<f64, U16>, [f64; 16]);
-assert_eq_size!(Vector<f64, U1>, [f64; 16]);
-assert_eq_size!(Matrix<f64, U300, U784>, [f64; 16]);
+assert_eq_size!(Vector<f64, U1>, f64);
+assert_eq_size!(Vector<f32, U3>, [f32; 3]);
+assert_eq_size!(Vector<f64, U0>, ());
+assert_eq_size!(Matrix<f64, U4, U4>, [f64; 16]);
+assert_eq_size!(Matrix<f32, U1, U16>, [f32; 16]);
+assert_eq_size!(Matrix<f64, U16, U1>, [f64; 16]);
+assert_eq_size!(Matrix<f64, U3, U5>, [f64; 15]);
+assert_eq_size!(Matrix<f64, U2, U9>, Box<[f64]>);
+assert_eq_size!(Matrix<f64, U17, U1>, Box<[f64]>);
+assert_eq_size!(Matrix<f64, U300, U784>, Box<[f64]>);
+assert_eq_size!(Vector<f64, U17>, Box<[f64]>);
+assert_eq_size!(Vector<f32, typenum::U3>, Box<[f32]>);
 assert_eq_size!(Vector<f32, U16>, [f32; 16]);
+assert_impl_all!(Vector<f64, U3>: Send, Sync, Unpin, std::panic::UnwindSafe);
+assert_impl_all!(Matrix<f32, U300, U784>: Send, Sync, Unpin, std::panic::RefUnwindSafe);
+assert_not_impl_any!(Vector<std::rc::Rc<f64>, U3>: Send, Sync);
+assert_not_impl_any!(Matrix<std::cell::Cell<f64>, U30, U30>: Sync);
 
 #[test]
 fn expressions_over_placeholders_are_zero_sized() {

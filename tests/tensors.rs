@@ -2,7 +2,7 @@
 //! formatting, comparison, and large shapes in a debug-build test thread.
 
 use backprop::prelude::*;
-use backprop::ShapeError;
+use backprop::{Dim, ShapeError};
 
 #[test]
 fn built_from_arrays_functions_and_runtime_data() {
@@ -117,7 +117,33 @@ fn a_300x784_matrix_works_in_a_debug_test_thread() {
 #[test]
 fn small_tensors_are_inline_and_large_ones_are_not_on_the_stack() {
     use std::mem::size_of;
-    // The inline capacity bounds a tensor's size whatever its dimension.
-    assert_eq!(size_of::<Vector<f64, U784>>(), size_of::<Vector<f64, U2>>());
-    assert!(size_of::<Matrix<f64, U300, U784>>() <= 8 * backprop::INLINE_LEN + 16);
+    // Exactly the elements up to the inline capacity; a boxed slice above it.
+    assert_eq!(size_of::<Vector<f64, U2>>(), 16);
+    assert_eq!(size_of::<Matrix<f64, U2, U8>>(), 8 * backprop::INLINE_LEN);
+    assert_eq!(size_of::<Vector<f64, U784>>(), size_of::<Box<[f64]>>());
+    assert_eq!(size_of::<Matrix<f64, U300, U784>>(), size_of::<Box<[f64]>>());
+    // Every shape class holds what it was built with.
+    fn check<R: Dim, C: Dim>() {
+        let m = Matrix::<f64, R, C>::from_fn(|r, c| (r * 100 + c) as f64);
+        assert_eq!(m.as_slice().len(), R::USIZE * C::USIZE);
+        let n = m.clone();
+        for r in 0..R::USIZE {
+            for c in 0..C::USIZE {
+                assert_eq!(n[(r, c)], (r * 100 + c) as f64);
+            }
+        }
+        let v = Vector::<f64, R>::from_fn(|i| i as f64);
+        assert_eq!(v.clone().as_slice(), (0..R::USIZE).map(|i| i as f64).collect::<Vec<_>>());
+    }
+    check::<U0, U5>();
+    check::<U5, U0>();
+    check::<U17, U0>();
+    check::<U1, U16>();
+    check::<U16, U1>();
+    check::<U4, U4>();
+    check::<U4, U5>();
+    check::<U16, U16>();
+    check::<U3, U17>();
+    check::<U17, U3>();
+    check::<typenum::U2, typenum::U3>();
 }

@@ -9,7 +9,8 @@ use typenum::{Const, ToUInt, U};
 use crate::dims::ToDim;
 use crate::Dim;
 
-use super::{Buf, ShapeError, Tensor};
+use super::storage::{Size, Storage};
+use super::{ShapeError, Tensor};
 use crate::Scalar;
 
 /// A matrix of `R` rows and `C` columns, stored row-major, with typenum dimensions.
@@ -25,7 +26,7 @@ use crate::Scalar;
 /// assert_eq!(big.as_slice().len(), 300 * 784);
 /// ```
 pub struct Matrix<T, R: Dim, C: Dim> {
-    buf: Buf<T>,
+    buf: <R::Size as Size>::Matrix<T, C::Size>,
     _rc: PhantomData<fn() -> (R, C)>,
 }
 
@@ -63,7 +64,7 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// assert_eq!(Matrix::<f64, U1, U2>::filled(3.0), Matrix::from([[3.0, 3.0]]));
     /// ```
     pub fn filled(value: T) -> Self {
-        Self::from_buf(Buf::filled(Self::LEN, value))
+        Self::from_buf(Storage::filled(Self::LEN, value))
     }
 
     /// The identity matrix (ones on the diagonal).
@@ -84,7 +85,7 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// assert_eq!(m, Matrix::from([[0.0, 1.0], [10.0, 11.0]]));
     /// ```
     pub fn from_fn(mut f: impl FnMut(usize, usize) -> T) -> Self {
-        Self::from_buf(Buf::from_fn(Self::LEN, |i| f(i / C::USIZE, i % C::USIZE)))
+        Self::from_buf(Storage::from_fn(Self::LEN, |i| f(i / C::USIZE, i % C::USIZE)))
     }
 
     /// Copies `R * C` elements given row-major.
@@ -98,7 +99,7 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// ```
     pub fn try_from_slice(data: &[T]) -> Result<Self, ShapeError> {
         Self::check(Self::LEN, data.len(), "elements")?;
-        Ok(Self::from_buf(Buf::from_fn(Self::LEN, |i| data[i])))
+        Ok(Self::from_buf(Storage::from_fn(Self::LEN, |i| data[i])))
     }
 
     /// Takes a row-major `Vec` of exactly `R * C` elements (large matrices reuse its allocation).
@@ -110,7 +111,7 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// ```
     pub fn try_from_vec(data: Vec<T>) -> Result<Self, ShapeError> {
         Self::check(Self::LEN, data.len(), "elements")?;
-        Ok(Self::from_buf(Buf::from_vec(Self::LEN, data)))
+        Ok(Self::from_buf(Storage::from_vec(Self::LEN, data)))
     }
 
     /// Collects an iterator that must yield exactly `R * C` elements, row-major.
@@ -179,11 +180,11 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// buffers every element of which is written or zeroed before it is read.
     #[inline]
     pub(crate) fn stale() -> Self {
-        Self::from_buf(Buf::stale(Self::LEN))
+        Self::from_buf(Storage::stale(Self::LEN))
     }
 
     #[inline(always)]
-    pub(crate) fn from_buf(buf: Buf<T>) -> Self {
+    pub(crate) fn from_buf(buf: <R::Size as Size>::Matrix<T, C::Size>) -> Self {
         Matrix {
             buf,
             _rc: PhantomData,
@@ -198,8 +199,7 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// ```
     #[inline(always)]
     pub fn as_slice(&self) -> &[T] {
-        // SAFETY: every `Matrix<T, R, C>` is built with `R * C` elements (`from_buf` callers).
-        unsafe { self.buf.as_slice(Self::LEN) }
+        self.buf.as_slice()
     }
 
     /// All elements, row-major, mutably.
@@ -212,8 +212,7 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// ```
     #[inline(always)]
     pub fn as_mut_slice(&mut self) -> &mut [T] {
-        // SAFETY: as in `as_slice`.
-        unsafe { self.buf.as_mut_slice(Self::LEN) }
+        self.buf.as_mut_slice()
     }
 
     /// Row `r` as a slice of `C` elements.
@@ -304,7 +303,7 @@ impl<T: Scalar, R: Dim, C: Dim> Tensor for Matrix<T, R, C> {
     }
     #[inline(always)]
     fn from_flat_fn(f: impl FnMut(usize) -> T) -> Self {
-        Self::from_buf(Buf::from_fn(Self::LEN, f))
+        Self::from_buf(Storage::from_fn(Self::LEN, f))
     }
 }
 
@@ -323,19 +322,24 @@ impl<T: Scalar, R: Dim, C: Dim> Default for Matrix<T, R, C> {
 impl<T: Clone, R: Dim, C: Dim> Clone for Matrix<T, R, C> {
     fn clone(&self) -> Self {
         Matrix {
-            // SAFETY: built with `R * C` elements.
-            buf: unsafe { self.buf.clone_with(R::USIZE * C::USIZE) },
+            buf: self.buf.cloned(),
             _rc: PhantomData,
         }
     }
 }
 
-impl<T, R: Dim, C: Dim> Drop for Matrix<T, R, C> {
-    fn drop(&mut self) {
-        // SAFETY: built with `R * C` elements; not used after.
-        unsafe { self.buf.drop_with(R::USIZE * C::USIZE) }
-    }
-}
+// The storage is `[T; n]` or a boxed slice (`Dim` and the storage classes are sealed), so the
+// tensor has the auto traits of `T`. The compiler cannot see that through the storage's
+// associated type for a generic size (`<N::Size as Size>::Vector<T>: Send` is not provable
+// from `T: Send`), so they are stated here; without them generic code could not send a tensor
+// to another thread.
+// SAFETY: `[T; n]` and `Box<[T]>` are `Send` when `T` is.
+unsafe impl<T: Send, R: Dim, C: Dim> Send for Matrix<T, R, C> {}
+// SAFETY: `[T; n]` and `Box<[T]>` are `Sync` when `T` is.
+unsafe impl<T: Sync, R: Dim, C: Dim> Sync for Matrix<T, R, C> {}
+impl<T: Unpin, R: Dim, C: Dim> Unpin for Matrix<T, R, C> {}
+impl<T: std::panic::UnwindSafe, R: Dim, C: Dim> std::panic::UnwindSafe for Matrix<T, R, C> {}
+impl<T: std::panic::RefUnwindSafe, R: Dim, C: Dim> std::panic::RefUnwindSafe for Matrix<T, R, C> {}
 
 impl<T: Scalar, const R: usize, const C: usize> From<[[T; C]; R]>
     for Matrix<T, <U<R> as ToDim>::Dim, <U<C> as ToDim>::Dim>

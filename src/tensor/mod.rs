@@ -5,16 +5,16 @@
 //! slice, so a 300x784 matrix never touches the stack. The choice is a comparison of two
 //! constants and folds away after monomorphization.
 
-mod buf;
 mod error;
 mod matrix;
 mod pool;
+#[doc(hidden)]
+pub mod storage;
 #[cfg(feature = "serde")]
 mod serde_impls;
 mod vector;
 
-pub(crate) use buf::Buf;
-pub use buf::INLINE_LEN;
+pub use storage::INLINE_LEN;
 pub use error::ShapeError;
 pub use matrix::Matrix;
 pub use vector::Vector;

@@ -9,7 +9,8 @@ use typenum::{Const, ToUInt, U};
 use crate::dims::ToDim;
 use crate::Dim;
 
-use super::{Buf, ShapeError, Tensor};
+use super::storage::{Size, Storage};
+use super::{ShapeError, Tensor};
 use crate::Scalar;
 
 /// A vector of `N` elements of type `T`, with `N` a typenum dimension (`U3`, `U784`).
@@ -28,7 +29,7 @@ use crate::Scalar;
 /// assert!(Vector::<f64, U3>::try_from_vec(vec![1.0; 4]).is_err());
 /// ```
 pub struct Vector<T, N: Dim> {
-    buf: Buf<T>,
+    buf: <N::Size as Size>::Vector<T>,
     _n: PhantomData<fn() -> N>,
 }
 
@@ -58,7 +59,7 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
     /// assert_eq!(Vector::<f64, U2>::filled(7.0), Vector::from([7.0, 7.0]));
     /// ```
     pub fn filled(value: T) -> Self {
-        Self::from_buf(Buf::filled(N::USIZE, value))
+        Self::from_buf(Storage::filled(N::USIZE, value))
     }
 
     /// Builds the vector from a function of the index.
@@ -69,7 +70,7 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
     /// assert_eq!(v, Vector::from([0.0, 1.0, 4.0]));
     /// ```
     pub fn from_fn(f: impl FnMut(usize) -> T) -> Self {
-        Self::from_buf(Buf::from_fn(N::USIZE, f))
+        Self::from_buf(Storage::from_fn(N::USIZE, f))
     }
 
     /// Copies a slice of exactly `N` elements.
@@ -95,7 +96,7 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
     /// ```
     pub fn try_from_vec(data: Vec<T>) -> Result<Self, ShapeError> {
         Self::check_len(data.len())?;
-        Ok(Self::from_buf(Buf::from_vec(N::USIZE, data)))
+        Ok(Self::from_buf(Storage::from_vec(N::USIZE, data)))
     }
 
     /// Collects an iterator that must yield exactly `N` elements.
@@ -144,11 +145,11 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
     /// buffers every element of which is written or zeroed before it is read.
     #[inline]
     pub(crate) fn stale() -> Self {
-        Self::from_buf(Buf::stale(N::USIZE))
+        Self::from_buf(Storage::stale(N::USIZE))
     }
 
     #[inline(always)]
-    pub(crate) fn from_buf(buf: Buf<T>) -> Self {
+    pub(crate) fn from_buf(buf: <N::Size as Size>::Vector<T>) -> Self {
         Vector {
             buf,
             _n: PhantomData,
@@ -163,8 +164,7 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
     /// ```
     #[inline(always)]
     pub fn as_slice(&self) -> &[T] {
-        // SAFETY: every `Vector<T, N>` is built with `N::USIZE` elements (`from_buf` callers).
-        unsafe { self.buf.as_slice(N::USIZE) }
+        self.buf.as_slice()
     }
 
     /// The elements as a mutable slice.
@@ -177,8 +177,7 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
     /// ```
     #[inline(always)]
     pub fn as_mut_slice(&mut self) -> &mut [T] {
-        // SAFETY: as in `as_slice`.
-        unsafe { self.buf.as_mut_slice(N::USIZE) }
+        self.buf.as_mut_slice()
     }
 
     /// The number of elements (`N`).
@@ -291,19 +290,24 @@ impl<T: Scalar, N: Dim> Default for Vector<T, N> {
 impl<T: Clone, N: Dim> Clone for Vector<T, N> {
     fn clone(&self) -> Self {
         Vector {
-            // SAFETY: built with `N::USIZE` elements.
-            buf: unsafe { self.buf.clone_with(N::USIZE) },
+            buf: self.buf.cloned(),
             _n: PhantomData,
         }
     }
 }
 
-impl<T, N: Dim> Drop for Vector<T, N> {
-    fn drop(&mut self) {
-        // SAFETY: built with `N::USIZE` elements; not used after.
-        unsafe { self.buf.drop_with(N::USIZE) }
-    }
-}
+// The storage is `[T; n]` or a boxed slice (`Dim` and the storage classes are sealed), so the
+// tensor has the auto traits of `T`. The compiler cannot see that through the storage's
+// associated type for a generic size (`<N::Size as Size>::Vector<T>: Send` is not provable
+// from `T: Send`), so they are stated here; without them generic code could not send a tensor
+// to another thread.
+// SAFETY: `[T; n]` and `Box<[T]>` are `Send` when `T` is.
+unsafe impl<T: Send, N: Dim> Send for Vector<T, N> {}
+// SAFETY: `[T; n]` and `Box<[T]>` are `Sync` when `T` is.
+unsafe impl<T: Sync, N: Dim> Sync for Vector<T, N> {}
+impl<T: Unpin, N: Dim> Unpin for Vector<T, N> {}
+impl<T: std::panic::UnwindSafe, N: Dim> std::panic::UnwindSafe for Vector<T, N> {}
+impl<T: std::panic::RefUnwindSafe, N: Dim> std::panic::RefUnwindSafe for Vector<T, N> {}
 
 impl<T: Scalar, const K: usize> From<[T; K]> for Vector<T, <U<K> as ToDim>::Dim>
 where
