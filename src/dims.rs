@@ -43,7 +43,7 @@ pub trait Dim: sealed::Sealed + Copy + Default + Debug + Eq + Hash + Send + Sync
     /// The typenum number of the same value, for compile-time arithmetic.
     type Num: Unsigned;
     /// The size class that picks tensor storage: an array of exactly the tensor's length up to
-    /// [`INLINE_LEN`](crate::INLINE_LEN) elements, a boxed slice above. Chosen by the type, so
+    /// [`INLINE_LEN`] elements, a boxed slice above. Chosen by the type, so
     /// nothing branches at run time; typenum numbers are always boxed.
     ///
     /// ```

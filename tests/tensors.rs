@@ -121,7 +121,10 @@ fn small_tensors_are_inline_and_large_ones_are_not_on_the_stack() {
     assert_eq!(size_of::<Vector<f64, U2>>(), 16);
     assert_eq!(size_of::<Matrix<f64, U2, U8>>(), 8 * backprop::INLINE_LEN);
     assert_eq!(size_of::<Vector<f64, U784>>(), size_of::<Box<[f64]>>());
-    assert_eq!(size_of::<Matrix<f64, U300, U784>>(), size_of::<Box<[f64]>>());
+    assert_eq!(
+        size_of::<Matrix<f64, U300, U784>>(),
+        size_of::<Box<[f64]>>()
+    );
     // Every shape class holds what it was built with.
     fn check<R: Dim, C: Dim>() {
         let m = Matrix::<f64, R, C>::from_fn(|r, c| (r * 100 + c) as f64);
@@ -133,7 +136,10 @@ fn small_tensors_are_inline_and_large_ones_are_not_on_the_stack() {
             }
         }
         let v = Vector::<f64, R>::from_fn(|i| i as f64);
-        assert_eq!(v.clone().as_slice(), (0..R::USIZE).map(|i| i as f64).collect::<Vec<_>>());
+        assert_eq!(
+            v.clone().as_slice(),
+            (0..R::USIZE).map(|i| i as f64).collect::<Vec<_>>()
+        );
     }
     check::<U0, U5>();
     check::<U5, U0>();

@@ -85,7 +85,9 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
     /// assert_eq!(m, Matrix::from([[0.0, 1.0], [10.0, 11.0]]));
     /// ```
     pub fn from_fn(mut f: impl FnMut(usize, usize) -> T) -> Self {
-        Self::from_buf(Storage::from_fn(Self::LEN, |i| f(i / C::USIZE, i % C::USIZE)))
+        Self::from_buf(Storage::from_fn(Self::LEN, |i| {
+            f(i / C::USIZE, i % C::USIZE)
+        }))
     }
 
     /// Copies `R * C` elements given row-major.

@@ -1,22 +1,24 @@
 //! Static tensors: [`Vector`] and [`Matrix`], whose dimensions are typenum types.
 //!
-//! Storage is chosen by size: up to [`INLINE_LEN`] elements live inline in the value (no heap
-//! allocation, so small layers cost no allocation per node); larger ones live in one boxed
-//! slice, so a 300x784 matrix never touches the stack. The choice is a comparison of two
-//! constants and folds away after monomorphization.
+//! Storage is chosen by the type: up to [`INLINE_LEN`] elements live inline in an array of
+//! exactly the tensor's length (`Vector<f64, U2>` is 16 bytes; no heap allocation, so small
+//! layers cost no allocation per node); larger ones live in one boxed slice, so a 300x784 matrix
+//! never touches the stack. Each dimension's [`Dim::Size`](crate::Dim::Size) makes the choice,
+//! so nothing branches at run time. Tensors convert to and from `generic_array::GenericArray`.
 
 mod error;
+mod generic_array_impls;
 mod matrix;
 mod pool;
-#[doc(hidden)]
-pub mod storage;
 #[cfg(feature = "serde")]
 mod serde_impls;
+#[doc(hidden)]
+pub mod storage;
 mod vector;
 
-pub use storage::INLINE_LEN;
 pub use error::ShapeError;
 pub use matrix::Matrix;
+pub use storage::INLINE_LEN;
 pub use vector::Vector;
 
 use crate::Scalar;

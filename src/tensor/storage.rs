@@ -103,7 +103,7 @@ impl<T, const K: usize> Storage<T> for [T; K] {
 }
 
 /// Heap storage: a boxed slice whose block comes from, and goes back to, the per-thread cache
-/// in [`pool`], so a loop that builds the same large tensors on every step does not allocate
+/// in `pool`, so a loop that builds the same large tensors on every step does not allocate
 /// them again.
 pub struct Heap<T>(Box<[T]>);
 
