@@ -17,7 +17,7 @@
 //! Run: `cargo bench --bench batch`, then `python3 benches/ratios.py`.
 
 use backprop::kernels::{gemm, Transpose};
-use backprop::nn::{parallel_grad, Dense, Rng};
+use backprop::nn::{parallel_grad, parallel_grad_into, Dense, Rng};
 use backprop::ops::map::logistic;
 use backprop::prelude::*;
 use backprop::Scalar;
@@ -270,6 +270,24 @@ where
         b.iter(|| {
             parallel_grad(&p, black_box(&halves), &mut two, |p, half, g| {
                 static_grad(p, &half[0], g).to_f64()
+            })
+            .expect("two buffers")
+        })
+    });
+    let mut two_into = [p.zero_like(), p.zero_like()];
+    let l2 = parallel_grad_into(&p, &halves, &mut two_into, |p, half, g| {
+        static_into(p, &half[0], g).to_f64()
+    })
+    .expect("two buffers");
+    assert!((T::from_f64(l2) - lm).abs() <= T::from_f64(tol) * lm.abs().max(T::one()));
+    assert!(
+        close(&two_into[0], &gm, tol),
+        "two-thread and manual gradients differ"
+    );
+    group.bench_function("static-2-threads-into", |b| {
+        b.iter(|| {
+            parallel_grad_into(&p, black_box(&halves), &mut two_into, |p, half, g| {
+                static_into(p, &half[0], g).to_f64()
             })
             .expect("two buffers")
         })

@@ -3,7 +3,7 @@
 //! (beyond floating-point summation order).
 
 mod common;
-use backprop::nn::parallel_grad;
+use backprop::nn::{parallel_grad, parallel_grad_into};
 use backprop::prelude::*;
 use common::{matrix, vector};
 
@@ -85,4 +85,52 @@ fn parallel_gradients_do_not_depend_on_the_thread_count() {
         assert!((l - l1).abs() < 1e-12);
         assert!(bufs[0].0.approx_eq(&one[0].0, 1e-12) && bufs[0].3.approx_eq(&one[0].3, 1e-12));
     }
+}
+
+#[test]
+fn parallel_gradients_written_into_stale_buffers_equal_the_accumulated_ones() {
+    let p = params();
+    let samples: Vec<(Vector<f64, U6>, usize)> = (0..37)
+        .map(|i| (vector::<U6>(300 + i, 0.0, 1.0), i as usize % 3))
+        .collect();
+    // One sample's loss and gradient, written into `g` or added to it.
+    fn sample(p: &Params, x: &Vector<f64, U6>, c: usize, g: &mut Params, write: bool) -> f64 {
+        let t = Vector::<f64, U3>::from_fn(|k| if k == c { 1.0 } else { 0.0 });
+        let f = |(w1, b1, w2, b2): backprop::entry::Placeholders<Params>| {
+            let h = (w1.matvec(constant(x)) + b1).tanh();
+            softmax_cross_entropy(w2.matvec(h) + b2, constant(&t))
+        };
+        if write {
+            value_and_grad_into(f, p, g).unwrap()
+        } else {
+            value_and_grad_acc(f, p, g).unwrap()
+        }
+    }
+    let acc = |p: &Params, chunk: &[(Vector<f64, U6>, usize)], g: &mut Params| {
+        chunk.iter().map(|(x, c)| sample(p, x, *c, g, false)).sum()
+    };
+    // Writes: the first sample's gradient overwrites the buffer, the others add to it.
+    let write = |p: &Params, chunk: &[(Vector<f64, U6>, usize)], g: &mut Params| {
+        let mut l = 0.0;
+        for (i, (x, c)) in chunk.iter().enumerate() {
+            l += sample(p, x, *c, g, i == 0);
+        }
+        l
+    };
+    let mut one = [p.zero_like()];
+    let l1 = parallel_grad(&p, &samples, &mut one, acc).unwrap();
+    for threads in [1, 2, 3] {
+        // Stale contents (a previous step's gradient of another batch) are overwritten.
+        let mut bufs = vec![p.clone(); threads];
+        for _ in 0..2 {
+            let l = parallel_grad_into(&p, &samples, &mut bufs, write).unwrap();
+            assert!((l - l1).abs() < 1e-12);
+            assert!(bufs[0].0.approx_eq(&one[0].0, 1e-12));
+            assert!(bufs[0].1.approx_eq(&one[0].1, 1e-12));
+            assert!(bufs[0].2.approx_eq(&one[0].2, 1e-12));
+            assert!(bufs[0].3.approx_eq(&one[0].3, 1e-12));
+        }
+    }
+    let mut none: [Params; 0] = [];
+    assert!(parallel_grad_into(&p, &samples, &mut none, write).is_err());
 }

@@ -40,7 +40,7 @@ pub use model::{
     Stateful, Stateless, Unroll, UnrollLast, WithActivation,
 };
 pub use optim::{Adam, Momentum, Optimizer, Sgd};
-pub use parallel::{parallel_grad, NoBuffers};
+pub use parallel::{parallel_grad, parallel_grad_into, NoBuffers};
 pub use recurrent::{
     Gru, GruPlaceholders, GruStep, Lstm, LstmPlaceholders, LstmStep, RnnCell, RnnCellPlaceholders,
     RnnStep,
