@@ -602,13 +602,13 @@ fn tape_grad<I: Dim, H1: Dim, H2: Dim, O: Dim>(
         let d = out - t;
         d.dot(d)
     };
-    let mut grads = tape.backward(loss);
-    g.0.accumulate(&grads.take(w1));
-    g.1.accumulate(&grads.take(b1));
-    g.2.accumulate(&grads.take(w2));
-    g.3.accumulate(&grads.take(b2));
-    g.4.accumulate(&grads.take(w3));
-    g.5.accumulate(&grads.take(b3));
+    let grads = tape.backward(loss);
+    grads.add_to(w1, &mut g.0);
+    grads.add_to(b1, &mut g.1);
+    grads.add_to(w2, &mut g.2);
+    grads.add_to(b2, &mut g.3);
+    grads.add_to(w3, &mut g.4);
+    grads.add_to(b3, &mut g.5);
     loss.value()
 }
 

@@ -22,14 +22,17 @@ fn static_grad(a: &Vec<f64>, g: &mut Vec<f64>) -> f64 {
 
 fn tape_grad(tape: &mut Tape, a: &[f64], g: &mut [f64]) -> f64 {
     tape.clear();
-    let vars: Vec<_> = a.iter().map(|&c| tape.var(c)).collect();
-    let mut h = tape.constant(0.3);
-    for &v in &vars {
-        h = h * v + h.sin();
+    // The coefficients first, at positions 0..n (found again by position, not kept in a Vec).
+    for &c in a {
+        tape.var(c);
     }
-    let mut grads = tape.backward(h);
-    for (gi, v) in g.iter_mut().zip(vars) {
-        *gi += grads.take(v);
+    let mut h = tape.constant(0.3);
+    for i in 0..a.len() {
+        h = h * tape.at::<f64>(i) + h.sin();
+    }
+    let grads = tape.backward(h);
+    for (i, gi) in g.iter_mut().enumerate() {
+        grads.add_to(tape.at::<f64>(i), gi);
     }
     h.value()
 }

@@ -111,121 +111,184 @@ fn a_cleared_tape_is_reused() {
     assert_eq!(t.len(), 3);
 }
 
-/// For each operation, the tape's gradient equals the static engine's (itself checked against
-/// central differences in `ops_tensor.rs`), on the same inputs.
-#[test]
-fn every_operation_matches_the_static_engine() {
-    use backprop::ops::broadcast::AddRow;
-    use backprop::ops::concat::{Concat, StackRows};
-    use backprop::ops::linalg::{MatMul, MatMulT, Outer, Trace, Transpose};
-    use backprop::ops::loss::{CrossEntropy, SoftmaxCrossEntropyRows, SquaredError};
-    use backprop::ops::reduce::{ColSums, Mean, Norm, RowSums, Sum};
-    use backprop::ops::softmax::{LogSoftmax, LogSumExp, Softmax};
+/// The scalars of a gradient, in order.
+fn flat<G: backprop::Scalars<f64>>(g: &G) -> Vec<f64> {
+    let mut out = vec![];
+    g.for_each_scalar(&mut |x| out.push(x));
+    out
+}
 
+/// Every operation of the table (`backprop::ops::table::operations`) on the tape, by the same
+/// method name as the static engine's, with the same gradient as the static engine (itself
+/// checked against central differences in `ops_scalar.rs` and `ops_tensor.rs`). A new operation
+/// without a case here fails the test.
+#[test]
+fn every_operation_of_the_table_matches_the_static_engine() {
+    use std::collections::BTreeSet;
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    let mut check = |name: &'static str, tape: Vec<f64>, stat: Vec<f64>| {
+        assert_eq!(tape.len(), stat.len(), "{name}");
+        let scale = stat.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+        assert!(scale > 0.0, "{name}: a zero gradient checks nothing");
+        for (t, s) in tape.iter().zip(&stat) {
+            assert!(
+                (t - s).abs() <= 1e-12 * scale.max(1.0),
+                "{name}: {tape:?} vs {stat:?}"
+            );
+        }
+        done.insert(name);
+    };
+    // One body, written once, run on both front ends: `a` is the input differentiated by, `c` a
+    // constant operand (`t.constant(k)` on the tape, `constant(&k)` in the static engine).
+    macro_rules! same {
+        ($name:literal, $x:expr, $k:expr, |$a:ident, $c:ident| $body:expr) => {{
+            let (x, k) = ($x, $k);
+            let t = Tape::new();
+            let ($a, $c) = (t.var(x.clone()), t.constant(k.clone()));
+            let y = $body;
+            let tape_g = t.gradient(y, $a);
+            let static_g = grad(
+                |$a| {
+                    let $c = constant(&k);
+                    $body
+                },
+                &x,
+            );
+            check($name, flat(&tape_g), flat(&static_g));
+        }};
+    }
     let m = matrix::<U3, U3>(40, -1.0, 1.0);
     let n = matrix::<U3, U3>(41, -1.0, 1.0);
+    let p = matrix::<U3, U3>(44, 0.1, 1.0);
     let v = vector::<U3>(42, 0.1, 1.0);
-    let u = vector::<U3>(43, 0.1, 1.0);
+    let u = vector::<U3>(43, -1.0, 1.0);
+    let w = vector::<U3>(45, -1.0, 1.0);
+    let xs = vec![0.7_f64, -1.3, 2.1, 0.4];
 
-    // Each case: the tape's gradient of a scalar built with `apply`/`apply2`, against the static one.
-    let check = |name: &str, tape_g: Matrix<f64, U3, U3>, static_g: Matrix<f64, U3, U3>| {
-        assert!(
-            tape_g.approx_eq(&static_g, 1e-13),
-            "{name}: {tape_g:?} vs {static_g:?}"
-        );
-    };
-    macro_rules! case {
-        ($name:expr, |$tm:ident, $tn:ident, $tv:ident| $tape_expr:expr, |$sm:ident| $static_expr:expr) => {{
-            let t = Tape::new();
-            let ($tm, $tn, $tv) = (
-                t.var(m.clone()),
-                t.constant(n.clone()),
-                t.constant(v.clone()),
-            );
-            let y = $tape_expr;
-            let g = t.gradient(y, $tm);
-            check($name, g, grad(|$sm| $static_expr, &m));
-        }};
-    }
-    case!(
-        "transpose",
-        |a, b, _c| (a.apply(Transpose) * b).sum(),
-        |a| (a.transpose() * constant(&n)).sum()
-    );
-    case!("matmul", |a, b, _c| a.apply2(MatMul, b).apply(Norm), |a| a
-        .matmul(constant(&n))
-        .norm());
-    case!(
-        "matmul_t",
-        |a, b, _c| a.apply2(MatMulT, b).apply(Mean),
-        |a| a.matmul_t(constant(&n)).mean()
-    );
-    case!("trace", |a, _b, _c| a.apply(Trace) * 2.0, |a| a.trace()
-        * 2.0);
-    case!("row_sums", |a, _b, c| a.apply(RowSums).dot(c), |a| a
-        .row_sums()
-        .dot(constant(&v)));
-    case!("col_sums", |a, _b, c| a.apply(ColSums).dot(c), |a| a
-        .col_sums()
-        .dot(constant(&v)));
-    case!("add_row", |a, b, c| (a.apply2(AddRow, c) * b).sum(), |a| {
-        (a.add_row(constant(&v)) * constant(&n)).sum()
-    });
-    case!(
-        "stack_rows",
-        |a, b, _c| a.apply2(StackRows, b).apply(Norm),
-        |a| a.stack_rows(constant(&n)).norm()
-    );
-    case!("squared_error", |a, b, _c| a.apply2(SquaredError, b), |a| {
-        squared_error(a, constant(&n))
-    });
-    case!(
-        "softmax_cross_entropy_rows",
-        |a, b, _c| a.apply2(SoftmaxCrossEntropyRows, b),
-        |a| softmax_cross_entropy_rows(a, constant(&n))
-    );
-    case!(
-        "cross_entropy",
-        |a, b, _c| (a * a + 0.5).apply2(CrossEntropy, b.exp()),
-        |a| cross_entropy(a * a + 0.5, constant(&n).exp())
-    );
-
-    // Vector operations.
-    let checkv = |name: &str, tape_g: Vector<f64, U3>, static_g: Vector<f64, U3>| {
-        assert!(
-            tape_g.approx_eq(&static_g, 1e-13),
-            "{name}: {tape_g:?} vs {static_g:?}"
-        );
-    };
-    macro_rules! vcase {
-        ($name:expr, |$tv:ident, $tu:ident| $tape_expr:expr, |$sv:ident| $static_expr:expr) => {{
-            let t = Tape::new();
-            let ($tv, $tu) = (t.var(v.clone()), t.constant(u.clone()));
-            let y = $tape_expr;
-            let g = t.gradient(y, $tv);
-            checkv($name, g, grad(|$sv| $static_expr, &v));
-        }};
-    }
-    vcase!("softmax", |a, b| a.apply(Softmax).dot(b), |a| a
-        .softmax()
-        .dot(constant(&u)));
-    vcase!("log_softmax", |a, b| a.apply(LogSoftmax).dot(b), |a| a
-        .log_softmax()
-        .dot(constant(&u)));
-    vcase!("logsumexp", |a, _b| a.apply(LogSumExp), |a| a.logsumexp());
-    vcase!("outer", |a, b| a.apply2(Outer, b).apply(Norm), |a| a
-        .outer(constant(&u))
-        .norm());
-    vcase!("concat", |a, b| a.apply2(Concat, b).apply(Norm), |a| a
-        .concat(constant(&u))
-        .norm());
-    vcase!("sum_mean", |a, _b| a.apply(Sum) * a.apply(Mean), |a| a
-        .sum()
-        * a.mean());
-    vcase!("powi_ln", |a, _b| a.powi(3).ln().sum(), |a| a
-        .powi(3)
-        .ln()
+    // Elementwise functions, on a vector (positive entries, for ln and sqrt).
+    same!("exp", v.clone(), u.clone(), |a, c| a.exp().dot(c));
+    same!("ln", v.clone(), u.clone(), |a, c| a.ln().dot(c));
+    same!("sin", v.clone(), u.clone(), |a, c| a.sin().dot(c));
+    same!("cos", v.clone(), u.clone(), |a, c| a.cos().dot(c));
+    same!("tan", v.clone(), u.clone(), |a, c| a.tan().dot(c));
+    same!("tanh", v.clone(), u.clone(), |a, c| a.tanh().dot(c));
+    same!("sqrt", v.clone(), u.clone(), |a, c| a.sqrt().dot(c));
+    same!("abs", w.clone(), u.clone(), |a, c| a.abs().dot(c));
+    same!("recip", v.clone(), u.clone(), |a, c| a.recip().dot(c));
+    same!("logistic", w.clone(), u.clone(), |a, c| a.logistic().dot(c));
+    same!("relu", w.clone(), u.clone(), |a, c| a.relu().dot(c));
+    same!("softplus", w.clone(), u.clone(), |a, c| a.softplus().dot(c));
+    same!("powi", w.clone(), u.clone(), |a, c| a.powi(3).dot(c));
+    same!("map", w.clone(), u.clone(), |a, c| a
+        .map(|x| x * x * x, |x, _| 3.0 * x * x)
+        .dot(c));
+    // Operators, between values and with numbers on either side, and negation.
+    same!("add", w.clone(), u.clone(), |a, c| ((a + c)
+        * (a + 2.0)
+        * (1.5 + a))
         .sum());
+    same!("sub", w.clone(), u.clone(), |a, c| ((a - c)
+        * (a - 2.0)
+        * (1.5 - a))
+        .sum());
+    same!("mul", w.clone(), u.clone(), |a, c| (a
+        * c
+        * (a * 2.0)
+        * (3.0 * a))
+        .sum());
+    same!("div", v.clone(), u.clone(), |a, c| ((c / a)
+        + (a / 2.0)
+        + (1.0 / a))
+        .sum());
+    same!("neg", w.clone(), u.clone(), |a, c| (-a).dot(c));
+    // Reductions.
+    same!("sum", m.clone(), n.clone(), |a, c| (a * c).sum());
+    same!("mean", m.clone(), n.clone(), |a, c| (a * c).mean());
+    same!("norm", m.clone(), n.clone(), |a, c| (a + c).norm());
+    same!("row_sums", m.clone(), v.clone(), |a, c| a.row_sums().dot(c));
+    same!("col_sums", m.clone(), v.clone(), |a, c| a.col_sums().dot(c));
+    // Softmax family.
+    same!("softmax", w.clone(), u.clone(), |a, c| a.softmax().dot(c));
+    same!("log_softmax", w.clone(), u.clone(), |a, c| a
+        .log_softmax()
+        .dot(c));
+    same!("logsumexp", w.clone(), u.clone(), |a, c| a.logsumexp()
+        * c.sum());
+    // Linear algebra.
+    same!("transpose", m.clone(), n.clone(), |a, c| (a.transpose()
+        * c)
+        .sum());
+    same!("trace", m.clone(), n.clone(), |a, c| (a * c).trace());
+    same!("matvec", m.clone(), v.clone(), |a, c| a.matvec(c).norm());
+    same!("matmul", m.clone(), n.clone(), |a, c| a.matmul(c).norm());
+    same!("matmul_t", m.clone(), n.clone(), |a, c| a
+        .matmul_t(c)
+        .norm());
+    same!("outer", w.clone(), u.clone(), |a, c| a.outer(c).norm());
+    same!("dot", w.clone(), u.clone(), |a, c| a.dot(c) * a.dot(a));
+    same!("add_row", m.clone(), u.clone(), |a, c| a.add_row(c).norm());
+    same!("concat", w.clone(), u.clone(), |a, c| a.concat(c).norm());
+    same!("shift_in", w.clone(), 0.5_f64, |a, c| a.shift_in(c).norm());
+    same!("stack_rows", m.clone(), n.clone(), |a, c| a
+        .stack_rows(c)
+        .norm());
+    // Losses: functions in the static engine, methods of the same names on the tape.
+    macro_rules! loss {
+        ($name:literal, $f:ident, $x:expr, $k:expr) => {{
+            let (x, k) = ($x, $k);
+            let t = Tape::new();
+            let (a, c) = (t.var(x.clone()), t.constant(k.clone()));
+            let tape_g = t.gradient(a.$f(c), a);
+            let static_g = grad(|a| $f(a, constant(&k)), &x);
+            check($name, flat(&tape_g), flat(&static_g));
+        }};
+    }
+    loss!("squared_error", squared_error, m.clone(), n.clone());
+    loss!("cross_entropy", cross_entropy, p.clone(), n.clone());
+    loss!(
+        "softmax_cross_entropy",
+        softmax_cross_entropy,
+        w.clone(),
+        v.clone()
+    );
+    loss!(
+        "softmax_cross_entropy_rows",
+        softmax_cross_entropy_rows,
+        m.clone(),
+        p.clone()
+    );
+    // Containers.
+    same!("sum_items", xs.clone(), 2.0_f64, |a, c| a.sum_items() * c);
+    same!("product", xs.clone(), 2.0_f64, |a, c| a.product() * c);
+    same!("maximum", xs.clone(), 2.0_f64, |a, c| a.maximum() * c);
+    same!("minimum", xs.clone(), 2.0_f64, |a, c| a.minimum() * c);
+    same!("length", xs.clone(), 2.0_f64, |a, c| a.length() * c
+        + a.sum_items());
+
+    let missing: Vec<_> = backprop::ops::table::operations()
+        .into_iter()
+        .filter(|op| !done.contains(op))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "operations without a tape case: {missing:?}"
+    );
+}
+
+/// The tape works in `f32` too, numbers on either side included.
+#[test]
+fn the_tape_runs_in_f32() {
+    let t = Tape::new();
+    let x = t.var(Vector::<f32, U2>::from([0.5, 2.0]));
+    let y = (2.0_f32 * x - 1.0_f32).tanh().sum() + (x * x).sum() / 4.0_f32;
+    let g = t.gradient(y, x);
+    let s = grad(
+        |x| (2.0_f32 * x - 1.0_f32).tanh().sum() + (x * x).sum() / 4.0_f32,
+        &Vector::<f32, U2>::from([0.5, 2.0]),
+    );
+    assert!(g.approx_eq(&s, 1e-6), "{g:?} vs {s:?}");
+    let c = t.constant(3.0_f32); // the scalar type is inferred
+    assert_eq!(t.gradient(x.sum() * c, x), Vector::filled(3.0));
 }
 
 /// A `Var` indexes its own tape: used with another tape it read whatever value sat at its

@@ -4,9 +4,7 @@
 
 use crate::Dim;
 
-use crate::expr::{Ex, Expr};
-use crate::ops::elementwise::{NodeOf, Operand, OutOf};
-use crate::ops::{binary, Binary, BinaryOp};
+use crate::ops::BinaryOp;
 use crate::shape::AddRowShape;
 use crate::{kernels, Matrix, Scalar, Vector};
 
@@ -85,7 +83,8 @@ impl<T: Scalar, R: Dim, C: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Vector<T, C2>
     }
 }
 
-impl<A: Expr> Ex<A> {
+crate::ops::table::binary_methods! {
+    names: NAMES;
     /// Adds the vector `v` to every row of this matrix.
     ///
     /// ```
@@ -94,17 +93,5 @@ impl<A: Expr> Ex<A> {
     /// let v = Vector::<f64, U2>::from([1.0, 2.0]);
     /// assert_eq!(eval(|m| m.add_row(constant(&v)), &m), Matrix::from([[1.0, 2.0], [1.0, 2.0]]));
     /// ```
-    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-    #[inline(always)]
-    pub fn add_row<B: Operand>(
-        self,
-        v: B,
-    ) -> Ex<<A::Out as AddRowShape<OutOf<B>>>::Checked<Binary<AddRow, A, NodeOf<B>>>>
-    where
-        A::Out: AddRowShape<OutOf<B>>,
-    {
-        Ex(<A::Out as AddRowShape<OutOf<B>>>::check(
-            binary(AddRow, self, v.into_ex()).0,
-        ))
-    }
+    add_row(v) = AddRow, checked AddRowShape;
 }

@@ -12,9 +12,7 @@ use core::ops::Add;
 use typenum::Sum;
 
 use crate::dims::ToDim;
-use crate::expr::{Ex, Expr};
-use crate::ops::elementwise::{NodeOf, Operand, OutOf};
-use crate::ops::{binary, Binary, BinaryOp};
+use crate::ops::BinaryOp;
 use crate::shape::{ConcatShape, StackRowsShape};
 use crate::{kernels, Dim, Matrix, Scalar, Vector};
 
@@ -159,7 +157,8 @@ impl<T: Scalar, N: Dim> BinaryOp<Vector<T, N>, T> for ShiftIn {
     }
 }
 
-impl<A: Expr> Ex<A> {
+crate::ops::table::binary_methods! {
+    names: NAMES;
     /// This vector followed by `rhs`.
     ///
     /// ```
@@ -169,20 +168,7 @@ impl<A: Expr> Ex<A> {
     /// // d/da of w . [a; a] = w[..2] + w[2..]
     /// assert_eq!(grad(|a| a.concat(a).dot(constant(&w)), &a), Vector::from([4.0, 6.0]));
     /// ```
-    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-    #[inline(always)]
-    pub fn concat<B: Operand>(
-        self,
-        rhs: B,
-    ) -> Ex<<A::Out as ConcatShape<OutOf<B>>>::Checked<Binary<Concat, A, NodeOf<B>>>>
-    where
-        A::Out: ConcatShape<OutOf<B>>,
-    {
-        Ex(<A::Out as ConcatShape<OutOf<B>>>::check(
-            binary(Concat, self, rhs.into_ex()).0,
-        ))
-    }
-
+    concat(rhs) = Concat, checked ConcatShape;
     /// This window of the last `N` values (a vector) moved one step on: its first element
     /// dropped, `x` (a scalar) appended. For `N = 0` the result is empty and `x` gets no
     /// gradient.
@@ -195,14 +181,7 @@ impl<A: Expr> Ex<A> {
     /// let (gw, gx) = grad(|(w, x)| w.shift_in(x).dot(constant(&c)), &(w, 4.0));
     /// assert_eq!((gw, gx), (Vector::from([0.0, 10.0, 20.0]), 30.0));
     /// ```
-    #[inline(always)]
-    pub fn shift_in<B: Operand>(self, x: B) -> Ex<Binary<ShiftIn, A, NodeOf<B>>>
-    where
-        ShiftIn: BinaryOp<A::Out, OutOf<B>>,
-    {
-        binary(ShiftIn, self, x.into_ex())
-    }
-
+    shift_in(x) = ShiftIn;
     /// This matrix with the rows of `rhs` below it; both must have the same number of columns.
     ///
     /// ```
@@ -211,18 +190,5 @@ impl<A: Expr> Ex<A> {
     /// let g = grad(|a| a.stack_rows(a).sum(), &a);
     /// assert_eq!(g, Matrix::filled(2.0));
     /// ```
-    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-    #[inline(always)]
-    pub fn stack_rows<B: Operand>(
-        self,
-        rhs: B,
-    ) -> Ex<<A::Out as StackRowsShape<OutOf<B>>>::Checked<Binary<StackRows, A, NodeOf<B>>>>
-    where
-        A::Out: StackRowsShape<OutOf<B>>,
-        StackRows: BinaryOp<A::Out, OutOf<B>>,
-    {
-        Ex(<A::Out as StackRowsShape<OutOf<B>>>::check(
-            binary(StackRows, self, rhs.into_ex()).0,
-        ))
-    }
+    stack_rows(rhs) = StackRows, checked StackRowsShape bound;
 }

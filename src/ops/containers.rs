@@ -170,75 +170,49 @@ where
     fn backward(&self, _: &X, _: &X::Item, _: &X::Item, _: &mut X) {}
 }
 
-impl<A: Expr> Ex<A>
-where
-    A::Out: Sequence,
-{
+crate::ops::table::unary_methods! {
+    names: NAMES;
     /// Sum of the elements.
     ///
     /// ```
     /// use backprop::prelude::*;
     /// assert_eq!(eval(|xs| xs.sum_items(), &[1.0_f64, 2.0]), 3.0);
     /// ```
-    pub fn sum_items(self) -> Ex<Unary<SumItems, A>>
-    where
-        SumItems: UnaryOp<A::Out>,
-    {
-        unary(SumItems, self)
-    }
-
+    sum_items() = SumItems, operand Sequence;
     /// Product of the (scalar) elements.
     ///
     /// ```
     /// use backprop::prelude::*;
     /// assert_eq!(grad(|xs| xs.product(), &[2.0_f64, 3.0, 4.0]), [12.0, 8.0, 6.0]);
     /// ```
-    pub fn product(self) -> Ex<Unary<Product, A>>
-    where
-        Product: UnaryOp<A::Out>,
-    {
-        unary(Product, self)
-    }
-
+    product() = Product, operand Sequence;
     /// The largest (scalar) element; on ties the first one gets the gradient.
     ///
     /// ```
     /// use backprop::prelude::*;
     /// assert_eq!(eval(|xs| xs.maximum(), &[2.0_f64, 5.0, 1.0]), 5.0);
     /// ```
-    pub fn maximum(self) -> Ex<Unary<Extremum, A>>
-    where
-        Extremum: UnaryOp<A::Out>,
-    {
-        unary(Extremum::Max, self)
-    }
-
+    maximum() = Extremum(Extremum::Max), operand Sequence;
     /// The smallest (scalar) element; on ties the first one gets the gradient.
     ///
     /// ```
     /// use backprop::prelude::*;
     /// assert_eq!(eval(|xs| xs.minimum(), &[2.0_f64, 5.0, 1.0]), 1.0);
     /// ```
-    pub fn minimum(self) -> Ex<Unary<Extremum, A>>
-    where
-        Extremum: UnaryOp<A::Out>,
-    {
-        unary(Extremum::Min, self)
-    }
-
+    minimum() = Extremum(Extremum::Min), operand Sequence;
     /// The number of elements, as a scalar constant.
     ///
     /// ```
     /// use backprop::prelude::*;
     /// assert_eq!(eval(|xs| xs.length(), &vec![0.5_f64; 4]), 4.0);
     /// ```
-    pub fn length(self) -> Ex<Unary<Length, A>>
-    where
-        Length: UnaryOp<A::Out>,
-    {
-        unary(Length, self)
-    }
+    length() = Length, operand Sequence;
+}
 
+impl<A: Expr> Ex<A>
+where
+    A::Out: Sequence,
+{
     /// Applies `body` to every element: the result is a `Vec` of the results (Haskell's
     /// `fmap` on a sequence). `body` receives a placeholder for one element.
     ///

@@ -334,3 +334,7 @@ macro_rules! impl_operator {
     };
 }
 impl_operator!(Add add Add, Sub sub Sub, Mul mul Mul, Div div Div);
+
+/// The operators this family declares (the tape's are in [`tape`](crate::tape), over the same
+/// operations), by method name; negation is the elementwise function `Neg`.
+pub(crate) const NAMES: &[&str] = &["add", "sub", "mul", "div", "neg"];

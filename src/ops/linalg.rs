@@ -15,10 +15,8 @@
 
 use crate::Dim;
 
-use crate::expr::{Ex, Expr};
 use crate::kernels::{self, Transpose as Tr};
-use crate::ops::elementwise::{NodeOf, Operand, OutOf};
-use crate::ops::{binary, unary, Binary, BinaryOp, Unary, UnaryOp};
+use crate::ops::{BinaryOp, UnaryOp};
 use crate::shape::{
     DotShape, MatMulShape, MatMulTShape, MatVecShape, MatrixShape, OuterShape, TraceShape,
 };
@@ -484,7 +482,29 @@ impl<T: Scalar, N: Dim> UnaryOp<Vector<T, N>> for Trace {
     }
 }
 
-impl<A: Expr> Ex<A> {
+crate::ops::table::unary_methods! {
+    names: UNARY_NAMES;
+    /// Transpose of a matrix.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let m = Matrix::<f64, U1, U2>::from([[1.0, 2.0]]);
+    /// let two = Vector::<f64, U1>::from([2.0]);
+    /// let g = grad(|m| m.transpose().matvec(constant(&two)).sum(), &m);
+    /// assert_eq!(g, Matrix::from([[2.0, 2.0]]));
+    /// ```
+    transpose() = Transpose, operand MatrixShape;
+    /// Trace of a square matrix.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// assert_eq!(eval(|m| m.trace(), &Matrix::<f64, U3, U3>::identity()), 3.0);
+    /// ```
+    trace() = Trace, operand TraceShape;
+}
+
+crate::ops::table::binary_methods! {
+    names: BINARY_NAMES;
     /// Matrix-vector product: `self` is an `R x C` matrix, `v` a vector of `C`.
     ///
     /// ```
@@ -494,20 +514,7 @@ impl<A: Expr> Ex<A> {
     /// let dm = grad(|m| m.matvec(constant(&v)).sum(), &m);
     /// assert_eq!(dm, Matrix::from([[3.0, 4.0]]));
     /// ```
-    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-    #[inline(always)]
-    pub fn matvec<B: Operand>(
-        self,
-        v: B,
-    ) -> Ex<<A::Out as MatVecShape<OutOf<B>>>::Checked<Binary<MatVec, A, NodeOf<B>>>>
-    where
-        A::Out: MatVecShape<OutOf<B>>,
-    {
-        Ex(<A::Out as MatVecShape<OutOf<B>>>::check(
-            binary(MatVec, self, v.into_ex()).0,
-        ))
-    }
-
+    matvec(v) = MatVec, checked MatVecShape;
     /// Matrix product: `self` is `R x K`, `rhs` is `K x C`.
     ///
     /// ```
@@ -516,20 +523,7 @@ impl<A: Expr> Ex<A> {
     /// let (da, _) = grad(|(a, b)| a.matmul(b).sum(), &(a.clone(), a));
     /// assert_eq!(da, Matrix::filled(1.0));
     /// ```
-    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-    #[inline(always)]
-    pub fn matmul<B: Operand>(
-        self,
-        rhs: B,
-    ) -> Ex<<A::Out as MatMulShape<OutOf<B>>>::Checked<Binary<MatMul, A, NodeOf<B>>>>
-    where
-        A::Out: MatMulShape<OutOf<B>>,
-    {
-        Ex(<A::Out as MatMulShape<OutOf<B>>>::check(
-            binary(MatMul, self, rhs.into_ex()).0,
-        ))
-    }
-
+    matmul(rhs) = MatMul, checked MatMulShape;
     /// Matrix product with `rhs` transposed: `self` is `R x K`, `rhs` is `C x K`; the result is
     /// `R x C`. For a batch (one sample a row) times weights stored one row per output.
     ///
@@ -541,20 +535,7 @@ impl<A: Expr> Ex<A> {
     /// assert_eq!(y, 2.0 * 4.0 * 1.5);
     /// assert_eq!((dx, dw), (Matrix::filled(2.0), Matrix::filled(2.0)));
     /// ```
-    #[inline(always)]
-    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-    pub fn matmul_t<B: Operand>(
-        self,
-        rhs: B,
-    ) -> Ex<<A::Out as MatMulTShape<OutOf<B>>>::Checked<Binary<MatMulT, A, NodeOf<B>>>>
-    where
-        A::Out: MatMulTShape<OutOf<B>>,
-    {
-        Ex(<A::Out as MatMulTShape<OutOf<B>>>::check(
-            binary(MatMulT, self, rhs.into_ex()).0,
-        ))
-    }
-
+    matmul_t(rhs) = MatMulT, checked MatMulTShape;
     /// Outer product of two vectors.
     ///
     /// ```
@@ -562,20 +543,7 @@ impl<A: Expr> Ex<A> {
     /// let a = Vector::<f64, U2>::from([1.0, 2.0]);
     /// assert_eq!(grad(|a| a.outer(a).sum(), &a), Vector::from([6.0, 6.0]));
     /// ```
-    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-    #[inline(always)]
-    pub fn outer<B: Operand>(
-        self,
-        rhs: B,
-    ) -> Ex<<A::Out as OuterShape<OutOf<B>>>::Checked<Binary<Outer, A, NodeOf<B>>>>
-    where
-        A::Out: OuterShape<OutOf<B>>,
-    {
-        Ex(<A::Out as OuterShape<OutOf<B>>>::check(
-            binary(Outer, self, rhs.into_ex()).0,
-        ))
-    }
-
+    outer(rhs) = Outer, checked OuterShape;
     /// Dot product of two vectors of the same length.
     ///
     /// ```
@@ -583,50 +551,5 @@ impl<A: Expr> Ex<A> {
     /// let v = Vector::<f64, U3>::from([1.0, 2.0, 3.0]);
     /// assert_eq!(eval(|v| v.dot(v), &v), 14.0);
     /// ```
-    #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-    #[inline(always)]
-    pub fn dot<B: Operand>(
-        self,
-        rhs: B,
-    ) -> Ex<<A::Out as DotShape<OutOf<B>>>::Checked<Binary<Dot, A, NodeOf<B>>>>
-    where
-        A::Out: DotShape<OutOf<B>>,
-    {
-        Ex(<A::Out as DotShape<OutOf<B>>>::check(
-            binary(Dot, self, rhs.into_ex()).0,
-        ))
-    }
-
-    /// Transpose of a matrix.
-    ///
-    /// ```
-    /// use backprop::prelude::*;
-    /// let m = Matrix::<f64, U1, U2>::from([[1.0, 2.0]]);
-    /// let two = Vector::<f64, U1>::from([2.0]);
-    /// let g = grad(|m| m.transpose().matvec(constant(&two)).sum(), &m);
-    /// assert_eq!(g, Matrix::from([[2.0, 2.0]]));
-    /// ```
-    #[inline(always)]
-    pub fn transpose(self) -> Ex<Unary<Transpose, A>>
-    where
-        A::Out: MatrixShape,
-        Transpose: UnaryOp<A::Out>,
-    {
-        unary(Transpose, self)
-    }
-
-    /// Trace of a square matrix.
-    ///
-    /// ```
-    /// use backprop::prelude::*;
-    /// assert_eq!(eval(|m| m.trace(), &Matrix::<f64, U3, U3>::identity()), 3.0);
-    /// ```
-    #[inline(always)]
-    pub fn trace(self) -> Ex<Unary<Trace, A>>
-    where
-        A::Out: TraceShape,
-        Trace: UnaryOp<A::Out>,
-    {
-        unary(Trace, self)
-    }
+    dot(rhs) = Dot, checked DotShape;
 }

@@ -16,10 +16,8 @@
 
 use num_traits::{Float, Zero};
 
-use crate::expr::Ex;
-use crate::ops::elementwise::{NodeOf, Operand, OutOf};
 use crate::ops::softmax::{gap, shifted_sum, softmax_acc};
-use crate::ops::{binary, Binary, BinaryOp};
+use crate::ops::BinaryOp;
 use crate::shape::{LossShape, VectorLossShape};
 use crate::{kernels, Dim, Matrix, Scalar, Tensor};
 
@@ -133,62 +131,6 @@ fn softmax_cross_entropy_of<T: Scalar>(z: &[T], t: &[T]) -> T {
         .sum()
 }
 
-/// Sum of squared differences between two tensors of the same shape.
-///
-/// ```
-/// use backprop::prelude::*;
-/// let t = Vector::<f64, U2>::from([1.0, 1.0]);
-/// let (y, g) = value_and_grad(|p| squared_error(p, constant(&t)), &Vector::from([3.0, 1.0]));
-/// assert_eq!((y, g), (4.0, Vector::from([4.0, 0.0])));
-/// ```
-pub fn squared_error<A: Operand, B: Operand>(
-    a: A,
-    b: B,
-) -> Ex<Binary<SquaredError, NodeOf<A>, NodeOf<B>>>
-where
-    OutOf<A>: LossShape<OutOf<B>>,
-{
-    binary(SquaredError, a.into_ex(), b.into_ex())
-}
-
-/// Cross-entropy `-sum t ln p` of probabilities `p` against target `t` (same shape).
-///
-/// ```
-/// use backprop::prelude::*;
-/// let t = Vector::<f64, U2>::from([0.0, 1.0]);
-/// let p = Vector::<f64, U2>::from([0.5, 0.5]);
-/// let (y, g) = value_and_grad(|p| cross_entropy(p, constant(&t)), &p);
-/// assert_eq!((y, g), (2.0_f64.ln(), Vector::from([0.0, -2.0])));
-/// ```
-pub fn cross_entropy<A: Operand, B: Operand>(
-    p: A,
-    t: B,
-) -> Ex<Binary<CrossEntropy, NodeOf<A>, NodeOf<B>>>
-where
-    OutOf<A>: LossShape<OutOf<B>>,
-{
-    binary(CrossEntropy, p.into_ex(), t.into_ex())
-}
-
-/// Cross-entropy of `softmax(logits)` against target `t`, fused and stable for any logits.
-///
-/// ```
-/// use backprop::prelude::*;
-/// let t = Vector::<f64, U2>::from([0.0, 1.0]);
-/// let z = Vector::<f64, U2>::from([1000.0, -1000.0]);
-/// let (y, g) = value_and_grad(|z| softmax_cross_entropy(z, constant(&t)), &z);
-/// assert_eq!((y, g), (2000.0, Vector::from([1.0, -1.0])));
-/// ```
-pub fn softmax_cross_entropy<A: Operand, B: Operand>(
-    logits: A,
-    t: B,
-) -> Ex<Binary<SoftmaxCrossEntropy, NodeOf<A>, NodeOf<B>>>
-where
-    OutOf<A>: VectorLossShape<OutOf<B>>,
-{
-    binary(SoftmaxCrossEntropy, logits.into_ex(), t.into_ex())
-}
-
 /// Softmax cross-entropy of each row of a batch of logits against the same row of the targets,
 /// summed over the rows (a mini-batch loss).
 ///
@@ -245,25 +187,48 @@ impl<T: Scalar, R: Dim, C: Dim, R2: Dim, C2: Dim> BinaryOp<Matrix<T, R, C>, Matr
     }
 }
 
-/// Softmax cross-entropy of each row of `logits` (a batch, one sample a row) against the same row
-/// of `targets`, summed over the rows.
-///
-/// ```
-/// use backprop::prelude::*;
-/// let z = Matrix::<f64, U2, U3>::from([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]);
-/// let t = Matrix::<f64, U2, U3>::from([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
-/// let batch = eval(|z| softmax_cross_entropy_rows(z, constant(&t)), &z);
-/// let (r0, t0) = (Vector::<f64, U3>::from([1.0, 2.0, 3.0]), Vector::from([0.0, 0.0, 1.0]));
-/// let one = eval(|z| softmax_cross_entropy(z, constant(&t0)), &r0);
-/// assert!((batch - (one + 3.0_f64.ln())).abs() < 1e-12);
-/// ```
-pub fn softmax_cross_entropy_rows<A: Operand, B: Operand>(
-    logits: A,
-    targets: B,
-) -> Ex<Binary<SoftmaxCrossEntropyRows, NodeOf<A>, NodeOf<B>>>
-where
-    OutOf<A>: LossShape<OutOf<B>>,
-    SoftmaxCrossEntropyRows: BinaryOp<OutOf<A>, OutOf<B>>,
-{
-    binary(SoftmaxCrossEntropyRows, logits.into_ex(), targets.into_ex())
+crate::ops::table::binary_functions! {
+    names: NAMES;
+    /// Sum of squared differences between two tensors of the same shape.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let t = Vector::<f64, U2>::from([1.0, 1.0]);
+    /// let (y, g) = value_and_grad(|p| squared_error(p, constant(&t)), &Vector::from([3.0, 1.0]));
+    /// assert_eq!((y, g), (4.0, Vector::from([4.0, 0.0])));
+    /// ```
+    squared_error(a, b) = SquaredError, rule LossShape;
+    /// Cross-entropy `-sum t ln p` of probabilities `p` against target `t` (same shape).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let t = Vector::<f64, U2>::from([0.0, 1.0]);
+    /// let p = Vector::<f64, U2>::from([0.5, 0.5]);
+    /// let (y, g) = value_and_grad(|p| cross_entropy(p, constant(&t)), &p);
+    /// assert_eq!((y, g), (2.0_f64.ln(), Vector::from([0.0, -2.0])));
+    /// ```
+    cross_entropy(p, t) = CrossEntropy, rule LossShape;
+    /// Cross-entropy of `softmax(logits)` against target `t`, fused and stable for any logits.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let t = Vector::<f64, U2>::from([0.0, 1.0]);
+    /// let z = Vector::<f64, U2>::from([1000.0, -1000.0]);
+    /// let (y, g) = value_and_grad(|z| softmax_cross_entropy(z, constant(&t)), &z);
+    /// assert_eq!((y, g), (2000.0, Vector::from([1.0, -1.0])));
+    /// ```
+    softmax_cross_entropy(logits, t) = SoftmaxCrossEntropy, rule VectorLossShape;
+    /// Softmax cross-entropy of each row of `logits` (a batch, one sample a row) against the same row
+    /// of `targets`, summed over the rows.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let z = Matrix::<f64, U2, U3>::from([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]);
+    /// let t = Matrix::<f64, U2, U3>::from([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
+    /// let batch = eval(|z| softmax_cross_entropy_rows(z, constant(&t)), &z);
+    /// let (r0, t0) = (Vector::<f64, U3>::from([1.0, 2.0, 3.0]), Vector::from([0.0, 0.0, 1.0]));
+    /// let one = eval(|z| softmax_cross_entropy(z, constant(&t0)), &r0);
+    /// assert!((batch - (one + 3.0_f64.ln())).abs() < 1e-12);
+    /// ```
+    softmax_cross_entropy_rows(logits, targets) = SoftmaxCrossEntropyRows, rule LossShape bound;
 }

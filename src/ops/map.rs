@@ -54,8 +54,13 @@ pub struct Map<F, A> {
     a: A,
 }
 
+// The table of elementwise functions: each entry declares the function (its `ElemFn`), the
+// static engine's method and the tape's (see `ops::table`).
 macro_rules! elem_fns {
-    ($($(#[$doc:meta])* $name:ident $method:ident |$x:ident, $y:ident| $f:expr, $df:expr;)+) => {$(
+    ($($(#[$doc:meta])* $name:ident $method:ident |$x:ident, $y:ident| $f:expr, $df:expr;)+) => {
+        /// The elementwise functions this table declares, by method name.
+        pub(crate) const ELEM_FN_NAMES: &[&str] = &[$(stringify!($method)),+];
+        $(
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $name;
@@ -82,7 +87,90 @@ macro_rules! elem_fns {
                 Ex(Map { f: $name, a: self.0 })
             }
         }
+
+        impl<'t, X: Tensor + 'static> crate::tape::Var<'t, X> {
+            $(#[$doc])*
+            ///
+            /// On the tape: the same function, recorded as one step.
+            #[inline]
+            pub fn $method(self) -> crate::tape::Var<'t, X> {
+                self.apply(Elementwise($name))
+            }
+        }
     )+};
+}
+
+/// An elementwise function as a [`UnaryOp`](super::UnaryOp): how the tape records `exp`,
+/// `tanh` and the other functions of this table (the static engine uses the [`Map`] node).
+///
+/// ```
+/// use backprop::ops::map::{Elementwise, Exp};
+/// use backprop::ops::UnaryOp;
+/// let mut g = 0.0_f64;
+/// Elementwise(Exp).backward(&0.0, &1.0, &2.0, &mut g);
+/// assert_eq!((Elementwise(Exp).forward(&0.0_f64), g), (1.0, 2.0));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Elementwise<F>(pub F);
+
+impl<X: Tensor, F: ElemFn<X::Elem>> super::UnaryOp<X> for Elementwise<F> {
+    type Out = X;
+    #[inline]
+    fn forward(&self, x: &X) -> X {
+        let xs = x.as_slice();
+        X::from_flat_fn(|i| self.0.f(xs[i]))
+    }
+    #[inline]
+    fn backward(&self, x: &X, y: &X, dy: &X, gx: &mut X) {
+        let (xs, ys, ds) = (x.as_slice(), y.as_slice(), dy.as_slice());
+        for (i, g) in gx.as_mut_slice().iter_mut().enumerate() {
+            *g += ds[i] * self.0.df(xs[i], ys[i]);
+        }
+    }
+    #[inline]
+    fn backward_write(&self, x: &X, y: &X, dy: &X, gx: &mut X) {
+        let (xs, ys, ds) = (x.as_slice(), y.as_slice(), dy.as_slice());
+        for (i, g) in gx.as_mut_slice().iter_mut().enumerate() {
+            *g = ds[i] * self.0.df(xs[i], ys[i]);
+        }
+    }
+}
+
+/// The rest of this family's table: `powi(n)`, a user function `map(f, df)`, and negation
+/// (declared with the operators).
+pub(crate) const OTHER_NAMES: &[&str] = &["powi", "map"];
+
+impl<'t, X: Tensor + 'static> crate::tape::Var<'t, X> {
+    /// `x^n` elementwise, for an integer `n` (see [`Ex::powi`]).
+    ///
+    /// ```
+    /// let t = backprop::tape::Tape::new();
+    /// let x = t.var(2.0_f64);
+    /// assert_eq!(t.gradient(x.powi(3), x), 12.0);
+    /// ```
+    #[inline]
+    pub fn powi(self, n: i32) -> crate::tape::Var<'t, X> {
+        self.apply(Elementwise(Powi(n)))
+    }
+
+    /// A user function elementwise, `f(x)` with derivative `df(x, y)` (see [`Ex::map`]); the
+    /// functions must be `'static` (plain functions or closures that capture no borrow).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let t = backprop::tape::Tape::new();
+    /// let v = t.var(Vector::<f64, U2>::from([1.0, -3.0]));
+    /// let y = v.map(|v| v * v, |v, _| 2.0 * v).sum();
+    /// assert_eq!(t.gradient(y, v), Vector::from([2.0, -6.0]));
+    /// ```
+    #[inline]
+    pub fn map<F, D>(self, f: F, df: D) -> crate::tape::Var<'t, X>
+    where
+        F: Fn(X::Elem) -> X::Elem + Copy + 'static,
+        D: Fn(X::Elem, X::Elem) -> X::Elem + Copy + 'static,
+    {
+        self.apply(Elementwise(UserFn(f, df)))
+    }
 }
 
 fn c<T: Scalar>(v: f64) -> T {

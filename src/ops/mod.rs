@@ -21,6 +21,7 @@ pub mod map;
 pub mod record;
 pub mod reduce;
 pub mod softmax;
+pub mod table;
 
 use core::mem::MaybeUninit;
 use std::borrow::Cow;

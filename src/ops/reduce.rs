@@ -10,8 +10,7 @@
 
 use crate::Dim;
 
-use crate::expr::{Ex, Expr};
-use crate::ops::{unary, Unary, UnaryOp};
+use crate::ops::UnaryOp;
 use crate::shape::MatrixShape;
 use crate::{kernels, Matrix, Scalar, Tensor, Vector};
 
@@ -201,49 +200,29 @@ impl<T: Scalar, N: Dim> UnaryOp<Vector<T, N>> for ColSums {
     }
 }
 
-impl<A: Expr> Ex<A> {
+crate::ops::table::unary_methods! {
+    names: NAMES;
     /// Sum of all elements.
     ///
     /// ```
     /// use backprop::prelude::*;
     /// assert_eq!(eval(|m| m.sum(), &Matrix::<f64, U2, U2>::filled(2.0)), 8.0);
     /// ```
-    #[inline(always)]
-    pub fn sum(self) -> Ex<Unary<Sum, A>>
-    where
-        Sum: UnaryOp<A::Out>,
-    {
-        self.apply(Sum)
-    }
-
+    sum() = Sum;
     /// Mean of all elements.
     ///
     /// ```
     /// use backprop::prelude::*;
     /// assert_eq!(eval(|v| v.mean(), &Vector::<f64, U4>::from([1.0, 2.0, 3.0, 6.0])), 3.0);
     /// ```
-    #[inline(always)]
-    pub fn mean(self) -> Ex<Unary<Mean, A>>
-    where
-        Mean: UnaryOp<A::Out>,
-    {
-        self.apply(Mean)
-    }
-
+    mean() = Mean;
     /// Euclidean norm (Frobenius for matrices).
     ///
     /// ```
     /// use backprop::prelude::*;
     /// assert_eq!(eval(|v| v.norm(), &Vector::<f64, U2>::from([3.0, 4.0])), 5.0);
     /// ```
-    #[inline(always)]
-    pub fn norm(self) -> Ex<Unary<Norm, A>>
-    where
-        Norm: UnaryOp<A::Out>,
-    {
-        self.apply(Norm)
-    }
-
+    norm() = Norm;
     /// Sums of each row of a matrix.
     ///
     /// ```
@@ -251,15 +230,7 @@ impl<A: Expr> Ex<A> {
     /// let m = Matrix::<f64, U2, U3>::filled(1.0);
     /// assert_eq!(eval(|m| m.row_sums(), &m), Vector::from([3.0, 3.0]));
     /// ```
-    #[inline(always)]
-    pub fn row_sums(self) -> Ex<Unary<RowSums, A>>
-    where
-        A::Out: MatrixShape,
-        RowSums: UnaryOp<A::Out>,
-    {
-        unary(RowSums, self)
-    }
-
+    row_sums() = RowSums, operand MatrixShape;
     /// Sums of each column of a matrix.
     ///
     /// ```
@@ -267,12 +238,5 @@ impl<A: Expr> Ex<A> {
     /// let m = Matrix::<f64, U2, U3>::filled(1.0);
     /// assert_eq!(eval(|m| m.col_sums(), &m), Vector::from([2.0, 2.0, 2.0]));
     /// ```
-    #[inline(always)]
-    pub fn col_sums(self) -> Ex<Unary<ColSums, A>>
-    where
-        A::Out: MatrixShape,
-        ColSums: UnaryOp<A::Out>,
-    {
-        unary(ColSums, self)
-    }
+    col_sums() = ColSums, operand MatrixShape;
 }

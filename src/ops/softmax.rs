@@ -12,8 +12,7 @@
 //! vector of only `-inf` has a uniform softmax and `lse = -inf`, and any NaN makes every result
 //! NaN.
 
-use crate::expr::{Ex, Expr};
-use crate::ops::{unary, Unary, UnaryOp};
+use crate::ops::UnaryOp;
 use crate::shape::VectorShape;
 use num_traits::{Float, One, Zero};
 
@@ -163,7 +162,8 @@ impl<X: Tensor> UnaryOp<X> for LogSumExp {
     }
 }
 
-impl<A: Expr> Ex<A> {
+crate::ops::table::unary_methods! {
+    names: NAMES;
     /// Softmax of a vector.
     ///
     /// ```
@@ -171,15 +171,7 @@ impl<A: Expr> Ex<A> {
     /// let x = Vector::<f64, U3>::from([1.0, 2.0, 3.0]);
     /// assert!((eval(|x| x.softmax().sum(), &x) - 1.0).abs() < 1e-12);
     /// ```
-    #[inline(always)]
-    pub fn softmax(self) -> Ex<Unary<Softmax, A>>
-    where
-        A::Out: VectorShape,
-        Softmax: UnaryOp<A::Out>,
-    {
-        unary(Softmax, self)
-    }
-
+    softmax() = Softmax, operand VectorShape;
     /// Log-softmax of a vector.
     ///
     /// ```
@@ -187,15 +179,7 @@ impl<A: Expr> Ex<A> {
     /// let x = Vector::<f64, U2>::from([1.0, 1.0]);
     /// assert!((eval(|x| x.log_softmax().exp().sum(), &x) - 1.0).abs() < 1e-12);
     /// ```
-    #[inline(always)]
-    pub fn log_softmax(self) -> Ex<Unary<LogSoftmax, A>>
-    where
-        A::Out: VectorShape,
-        LogSoftmax: UnaryOp<A::Out>,
-    {
-        unary(LogSoftmax, self)
-    }
-
+    log_softmax() = LogSoftmax, operand VectorShape;
     /// Log-sum-exp of a vector.
     ///
     /// ```
@@ -203,12 +187,5 @@ impl<A: Expr> Ex<A> {
     /// let x = Vector::<f64, U2>::from([0.0, 0.0]);
     /// assert_eq!(eval(|x| x.logsumexp(), &x), 2.0_f64.ln());
     /// ```
-    #[inline(always)]
-    pub fn logsumexp(self) -> Ex<Unary<LogSumExp, A>>
-    where
-        A::Out: VectorShape,
-        LogSumExp: UnaryOp<A::Out>,
-    {
-        unary(LogSumExp, self)
-    }
+    logsumexp() = LogSumExp, operand VectorShape;
 }
