@@ -9,7 +9,9 @@
 //! - `static`: `value_and_grad`, a fresh gradient per call (the previous one dropped).
 //! - `static-into`: `value_and_grad_into`, overwriting a kept buffer (each gradient written once).
 //! - `static-acc`: a kept buffer, zeroed, then `value_and_grad_acc` (how a training loop that
-//!   keeps its buffer runs today); `static-fields`, `static-layers` and `tape` run the same way.
+//!   keeps its buffer runs today); `static-fields` and `static-layers` run the same way.
+//! - `tape`: the runtime tape with the parameters kept on it (truncated back to them each call);
+//!   its gradients are moved into the kept buffer with `Gradients::take_into` (no copy).
 //! - `hybrid`: the hidden layers written by hand (`op2` for the first, whose input is data, so
 //!   no gradient is computed for it; `op3` for the second), the rest static, written into a kept
 //!   buffer like `static-into`.
@@ -602,13 +604,13 @@ fn tape_grad<I: Dim, H1: Dim, H2: Dim, O: Dim>(
         let d = out - t;
         d.dot(d)
     };
-    let grads = tape.backward(loss);
-    grads.add_to(w1, &mut g.0);
-    grads.add_to(b1, &mut g.1);
-    grads.add_to(w2, &mut g.2);
-    grads.add_to(b2, &mut g.3);
-    grads.add_to(w3, &mut g.4);
-    grads.add_to(b3, &mut g.5);
+    let mut grads = tape.backward(loss);
+    grads.take_into(w1, &mut g.0);
+    grads.take_into(b1, &mut g.1);
+    grads.take_into(w2, &mut g.2);
+    grads.take_into(b2, &mut g.3);
+    grads.take_into(w3, &mut g.4);
+    grads.take_into(b3, &mut g.5);
     loss.value()
 }
 
@@ -724,7 +726,6 @@ fn mnist(c: &mut Criterion) {
                 if tape_params_changed(&tape, q) {
                     tape = put_on_tape(q);
                 }
-                zero(g);
                 tape_grad(&mut tape, x, t, true, g)
             }),
         ),
@@ -891,7 +892,6 @@ fn small(c: &mut Criterion) {
                 if tape_params_changed(&tape, q) {
                     tape = put_on_tape(q);
                 }
-                zero(g);
                 tape_grad(&mut tape, x, t, false, g)
             }),
         ),

@@ -28,9 +28,10 @@
 //! assert!(tape.gradient(y, x).abs() < 1e-6); // the fixed point does not depend on the start
 //! ```
 
-use core::any::Any;
+use core::any::{Any, TypeId};
 use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
+use core::mem::MaybeUninit;
 
 mod store;
 
@@ -54,8 +55,15 @@ pub struct Var<'t, X> {
     tape: &'t Tape,
     at: Ref,
     node: u32,
+    /// Whether a gradient must flow to this value: it is a `var`, or computed from one.
+    /// Operations on constants only are recorded without a backward step.
+    needs: bool,
     _x: PhantomData<fn() -> X>,
 }
+
+/// Where a value was recorded: its position in its column, its index on the tape, and whether
+/// it needs a gradient.
+type Pos = (Ref, u32, bool);
 
 impl<X> Clone for Var<'_, X> {
     fn clone(&self) -> Self {
@@ -64,14 +72,57 @@ impl<X> Clone for Var<'_, X> {
 }
 impl<X> Copy for Var<'_, X> {}
 
-/// One backward step: `run` reads the operation's record at `record` and the value it computed
-/// at `out`, and sends the gradient of `out` to the operands.
+/// One backward step: `run` sends the gradient of the value at `out` to the operands at `a`
+/// and `b` (`b` unused by one-operand operations), through the operation in `op`.
 #[derive(Clone, Copy)]
 struct Step {
     run: fn(&Store, &mut Grads, &Step),
-    record: Ref,
+    a: Ref,
+    b: Ref,
     out: Ref,
     node: u32,
+    /// Whether `op` holds the position of a record (else the operation itself).
+    recorded: bool,
+    /// Whether the operands need a gradient (a constant operand gets none).
+    needs_a: bool,
+    needs_b: bool,
+    /// The operation itself when it is small (every built-in one; see [`Inline`]), else where
+    /// its record is in `Store::records`.
+    op: Inline,
+}
+
+/// A small `Copy` value stored in place, without its type: 16 bytes aligned to 8. A step keeps
+/// its operation here (most are zero-sized, `Powi` is an `i32`), which saves a column lookup
+/// and a push per operation.
+#[derive(Clone, Copy)]
+struct Inline([MaybeUninit<u64>; 2]);
+
+impl Inline {
+    /// Whether a `V` fits.
+    const fn fits<V>() -> bool {
+        size_of::<V>() <= size_of::<Inline>() && align_of::<V>() <= align_of::<Inline>()
+    }
+
+    #[inline(always)]
+    fn new<V: Copy + 'static>(v: V) -> Self {
+        const { assert!(Self::fits::<V>()) };
+        let mut bytes = Inline([MaybeUninit::uninit(); 2]);
+        // SAFETY: `V` fits (size and alignment, checked at compile time), and the destination
+        // is this value's own storage.
+        unsafe { bytes.0.as_mut_ptr().cast::<V>().write(v) };
+        bytes
+    }
+
+    /// The value stored by `new::<V>`.
+    ///
+    /// # Safety
+    /// `self` was made by `Inline::new::<V>` with this `V`.
+    #[inline(always)]
+    unsafe fn get<V: Copy + 'static>(&self) -> V {
+        // SAFETY: the caller's: these bytes hold a `V` (written by `new::<V>`, aligned, `Copy`
+        // so it can be read any number of times).
+        unsafe { self.0.as_ptr().cast::<V>().read() }
+    }
 }
 
 /// Values (one column per type) and operation records (one column per kind of operation).
@@ -91,35 +142,29 @@ struct Inner {
     prepare: Vec<fn(&Columns, &mut Grads, u32)>,
     /// Where each value is, in the order they were recorded.
     nodes: Vec<Ref>,
+    /// Whether each value needs a gradient, in the same order.
+    needs: Vec<bool>,
     steps: Vec<Step>,
     /// Scratch space for `truncate` (one entry per column), kept so it allocates once.
     keep: Vec<u32>,
 }
 
-/// An operation's record: the operation and where its operand is.
-#[derive(Clone, Copy)]
-struct Record1<Op> {
-    op: Op,
-    a: Ref,
-}
-
-/// An operation's record: the operation and where its operands are.
-#[derive(Clone, Copy)]
-struct Record2<Op> {
-    op: Op,
-    a: Ref,
-    b: Ref,
-}
-
 impl Inner {
     /// Appends a value (in its type's column).
     #[inline]
-    fn push_value<X: Backprop + 'static>(&mut self, x: X) -> (Ref, u32) {
+    fn push_value<X: Backprop + 'static>(&mut self, x: X, needs: bool) -> Pos {
         let columns = self.store.values.len();
         let col = self.store.values.index_of::<Vec<X>>();
         if self.store.values.len() > columns {
             self.prepare.push(prepare_grads::<X>);
         }
+        self.push_value_in(col, x, needs)
+    }
+
+    /// Appends a value to column `col`, already known to be `X`'s (an operand's column, when
+    /// the result has the operand's type: no search).
+    #[inline]
+    fn push_value_in<X: Backprop + 'static>(&mut self, col: u32, x: X, needs: bool) -> Pos {
         let column = self.store.values.get_mut::<Vec<X>>(col);
         column.push(x);
         let at = Ref {
@@ -127,32 +172,61 @@ impl Inner {
             row: (column.len() - 1) as u32,
         };
         self.nodes.push(at);
-        (at, (self.nodes.len() - 1) as u32)
+        self.needs.push(needs);
+        (at, (self.nodes.len() - 1) as u32, needs)
     }
 
-    /// Appends an operation's result, its record and its backward step.
+    /// Appends an operation's result and its backward step: `run::<true>` when the operation
+    /// fits in the step, else `run::<false>` with the operation in a record column. An
+    /// operation on constants only gets no step (nothing needs its gradient).
     #[inline]
-    fn push_op<Y: Backprop + 'static, R: 'static>(
+    #[allow(clippy::too_many_arguments)]
+    fn push_op<A: 'static, Y: Backprop + 'static, Op: Copy + 'static>(
         &mut self,
         y: Y,
-        record: R,
-        run: fn(&Store, &mut Grads, &Step),
-    ) -> (Ref, u32) {
-        let (out, node) = self.push_value(y);
-        let col = self.store.records.index_of::<Vec<R>>();
-        let records = self.store.records.get_mut::<Vec<R>>(col);
-        records.push(record);
-        let record = Ref {
-            col,
-            row: (records.len() - 1) as u32,
+        op: Op,
+        (a, b): (Ref, Ref),
+        (needs_a, needs_b): (bool, bool),
+        inline: fn(&Store, &mut Grads, &Step),
+        recorded: fn(&Store, &mut Grads, &Step),
+    ) -> Pos {
+        let needs = needs_a || needs_b;
+        let (out, node, _) = if TypeId::of::<Y>() == TypeId::of::<A>() {
+            self.push_value_in(a.col, y, needs)
+        } else {
+            self.push_value(y, needs)
+        };
+        if !needs {
+            return (out, node, false);
+        }
+        let (op, run, recorded) = if Inline::fits::<Op>() {
+            (Inline::new(op), inline, false)
+        } else {
+            (Inline::new(self.push_record(op)), recorded, true)
         };
         self.steps.push(Step {
             run,
-            record,
+            a,
+            b,
             out,
             node,
+            recorded,
+            needs_a,
+            needs_b,
+            op,
         });
-        (out, node)
+        (out, node, true)
+    }
+
+    /// Appends an operation too large for a step to its type's record column.
+    fn push_record<R: 'static>(&mut self, record: R) -> Ref {
+        let col = self.store.records.index_of::<Vec<R>>();
+        let records = self.store.records.get_mut::<Vec<R>>(col);
+        records.push(record);
+        Ref {
+            col,
+            row: (records.len() - 1) as u32,
+        }
     }
 
     fn value<X: 'static>(&self, at: Ref) -> &X {
@@ -161,12 +235,21 @@ impl Inner {
 }
 
 /// For each of `columns` columns, the first row among `forgotten` (`u32::MAX` if none).
+/// Rows grow in recording order, so the first forgotten row of a column is the smallest; the
+/// scan stops once every column has one.
 fn keep_rows(keep: &mut Vec<u32>, columns: usize, forgotten: impl Iterator<Item = Ref>) {
     keep.clear();
     keep.resize(columns, u32::MAX);
+    let mut left = columns;
     for at in forgotten {
         let k = &mut keep[at.col as usize];
-        *k = (*k).min(at.row);
+        if *k == u32::MAX {
+            *k = at.row;
+            left -= 1;
+            if left == 0 {
+                break;
+            }
+        }
     }
 }
 
@@ -224,49 +307,67 @@ fn contribute<X: Backprop + 'static, Y: 'static>(
     }
 }
 
-fn run_unary<Op, X>(store: &Store, grads: &mut Grads, step: &Step)
+/// The operation of `step`: in the step itself (`INLINE`), or in its record column.
+#[inline(always)]
+fn op_of<Op: Copy + 'static, const INLINE: bool>(store: &Store, step: &Step) -> Op {
+    if INLINE {
+        // SAFETY: a step whose `run` is `run_*::<Op, .., true>` was made by `push_op` with
+        // `Inline::new(op)` for this `Op` (the two are chosen together there).
+        unsafe { step.op.get::<Op>() }
+    } else {
+        // SAFETY: as above, with `Inline::new(record)` for the record's position.
+        let at = unsafe { step.op.get::<Ref>() };
+        store.records.get::<Vec<Op>>(at.col)[at.row as usize]
+    }
+}
+
+fn run_unary<Op, X, const INLINE: bool>(store: &Store, grads: &mut Grads, step: &Step)
 where
     Op: UnaryOp<X> + 'static,
     X: Backprop + 'static,
     Op::Out: 'static,
 {
-    let r = store.records.get::<Vec<Record1<Op>>>(step.record.col)[step.record.row as usize];
-    let x = &store.values.get::<Vec<X>>(r.a.col)[r.a.row as usize];
+    let op: Op = op_of::<Op, INLINE>(store, step);
+    let x = &store.values.get::<Vec<X>>(step.a.col)[step.a.row as usize];
     let y = &store.values.get::<Vec<Op::Out>>(step.out.col)[step.out.row as usize];
-    contribute(grads, r.a, x, step.out, |gx, first, dy| {
+    contribute(grads, step.a, x, step.out, |gx, first, dy| {
         if first {
-            r.op.backward_write(x, y, dy, gx)
+            op.backward_write(x, y, dy, gx)
         } else {
-            r.op.backward(x, y, dy, gx)
+            op.backward(x, y, dy, gx)
         }
     });
 }
 
-fn run_binary<Op, A, B>(store: &Store, grads: &mut Grads, step: &Step)
+fn run_binary<Op, A, B, const INLINE: bool>(store: &Store, grads: &mut Grads, step: &Step)
 where
     Op: BinaryOp<A, B> + 'static,
     A: Backprop + 'static,
     B: Backprop + 'static,
     Op::Out: 'static,
 {
-    let r = store.records.get::<Vec<Record2<Op>>>(step.record.col)[step.record.row as usize];
-    let a = &store.values.get::<Vec<A>>(r.a.col)[r.a.row as usize];
-    let b = &store.values.get::<Vec<B>>(r.b.col)[r.b.row as usize];
+    let op: Op = op_of::<Op, INLINE>(store, step);
+    let a = &store.values.get::<Vec<A>>(step.a.col)[step.a.row as usize];
+    let b = &store.values.get::<Vec<B>>(step.b.col)[step.b.row as usize];
     let y = &store.values.get::<Vec<Op::Out>>(step.out.col)[step.out.row as usize];
-    contribute(grads, r.a, a, step.out, |ga, first, dy| {
-        if first {
-            r.op.backward_a_write(a, b, y, dy, ga)
-        } else {
-            r.op.backward_a(a, b, y, dy, ga)
-        }
-    });
-    contribute(grads, r.b, b, step.out, |gb, first, dy| {
-        if first {
-            r.op.backward_b_write(a, b, y, dy, gb)
-        } else {
-            r.op.backward_b(a, b, y, dy, gb)
-        }
-    });
+    if step.needs_a {
+        contribute(grads, step.a, a, step.out, |ga, first, dy| {
+            if first {
+                op.backward_a_write(a, b, y, dy, ga)
+            } else {
+                op.backward_a(a, b, y, dy, ga)
+            }
+        });
+    }
+    if step.needs_b {
+        contribute(grads, step.b, b, step.out, |gb, first, dy| {
+            if first {
+                op.backward_b_write(a, b, y, dy, gb)
+            } else {
+                op.backward_b(a, b, y, dy, gb)
+            }
+        });
+    }
 }
 
 impl Tape {
@@ -330,11 +431,24 @@ impl Tape {
         if len >= inner.nodes.len() {
             return;
         }
+        if len == 0 {
+            for col in 0..inner.store.values.len() {
+                inner.store.values.truncate(col as u32, 0);
+            }
+            for col in 0..inner.store.records.len() {
+                inner.store.records.truncate(col as u32, 0);
+            }
+            inner.nodes.clear();
+            inner.needs.clear();
+            inner.steps.clear();
+            return;
+        }
         // Rows grow with recording order, so each column keeps the rows before the first
         // forgotten value in it.
         let Inner {
             store,
             nodes,
+            needs,
             steps,
             keep,
             ..
@@ -346,11 +460,17 @@ impl Tape {
             }
         }
         nodes.truncate(len);
+        needs.truncate(len);
         let first_step = steps.partition_point(|s| (s.node as usize) < len);
         keep_rows(
             keep,
             store.records.len(),
-            steps[first_step..].iter().map(|s| s.record),
+            steps[first_step..]
+                .iter()
+                .filter(|s| s.recorded)
+                // SAFETY: a step marked `recorded` holds its record's position (`push_op`,
+                // `apply_static`).
+                .map(|s| unsafe { s.op.get::<Ref>() }),
         );
         for (col, &rows) in keep.iter().enumerate() {
             if rows != u32::MAX {
@@ -382,6 +502,7 @@ impl Tape {
             tape: self,
             at: at.expect("checked"),
             node: index as u32,
+            needs: inner.needs[index],
             _x: PhantomData,
         }
     }
@@ -398,11 +519,12 @@ impl Tape {
         self.at(0)
     }
 
-    fn var_at<X>(&self, (at, node): (Ref, u32)) -> Var<'_, X> {
+    fn var_at<X>(&self, (at, node, needs): Pos) -> Var<'_, X> {
         Var {
             tape: self,
             at,
             node,
+            needs,
             _x: PhantomData,
         }
     }
@@ -415,19 +537,24 @@ impl Tape {
     /// assert_eq!(t.gradient(x * x, x), 6.0);
     /// ```
     pub fn var<X: Backprop + 'static>(&self, value: X) -> Var<'_, X> {
-        let at = self.inner.borrow_mut().push_value(value);
+        let at = self.inner.borrow_mut().push_value(value, true);
         self.var_at(at)
     }
 
-    /// A constant: the same as [`Tape::var`]; its gradient is simply never asked for.
+    /// A constant: a value no gradient flows to (its gradient reads as zero), so operations on
+    /// constants alone record no backward step, and an operation with a constant operand
+    /// computes no gradient for it (a weight matrix times a data vector: no pass over the
+    /// matrix for the data's gradient).
     ///
     /// ```
     /// let t = backprop::tape::Tape::new();
     /// let (x, c) = (t.var(3.0_f64), t.constant(2.0));
-    /// assert_eq!(t.gradient(x * c, x), 2.0);
+    /// let mut g = t.backward(x * c);
+    /// assert_eq!((g.take(x), g.take(c)), (2.0, 0.0));
     /// ```
     pub fn constant<X: Backprop + 'static>(&self, value: X) -> Var<'_, X> {
-        self.var(value)
+        let at = self.inner.borrow_mut().push_value(value, false);
+        self.var_at(at)
     }
 
     /// The gradient of `output` with respect to `wrt` (seeded with ones, as
@@ -501,7 +628,8 @@ pub struct Gradients<'t> {
 }
 
 impl Gradients<'_> {
-    /// The gradient of `var` (a zero if nothing flowed into it).
+    /// The gradient of `var` (a zero if nothing flowed into it), moved out of the tape's
+    /// storage (taking it again gives a zero).
     ///
     /// # Panics
     /// If `var` belongs to another tape, or a later [`Tape::backward`] has replaced these
@@ -510,17 +638,48 @@ impl Gradients<'_> {
     /// ```
     /// let t = backprop::tape::Tape::new();
     /// let (a, b) = (t.var(2.0_f64), t.var(5.0_f64));
-    /// assert_eq!(t.backward(a * a).take(b), 0.0);
+    /// let mut g = t.backward(a * a);
+    /// assert_eq!((g.take(a), g.take(b)), (4.0, 0.0));
     /// ```
     #[track_caller]
     pub fn take<X: Backprop + 'static>(&mut self, var: Var<'_, X>) -> X {
         check_same_tape(self.tape, &var, "the variable");
         self.check_current();
-        let inner = self.tape.inner.borrow();
-        if inner.grads.written(var.at) {
-            inner.grads.cols.get::<Vec<X>>(var.at.col)[var.at.row as usize].clone()
-        } else {
-            inner.value::<X>(var.at).zero_like()
+        let mut inner = self.tape.inner.borrow_mut();
+        match inner.grads.take_slot::<X>(var.at) {
+            // The slot keeps a block of the same shape (recycled, not cleared) for the next pass.
+            Some(slot) => {
+                let stale = slot.stale_like();
+                core::mem::replace(slot, stale)
+            }
+            None => inner.value::<X>(var.at).zero_like(),
+        }
+    }
+
+    /// Moves the gradient of `var` into `target` without copying it: the two are swapped, and
+    /// `target`'s old storage becomes the tape's for the next backward pass (which overwrites
+    /// it). A zero if nothing flowed into `var`. How a training loop that keeps a gradient
+    /// buffer gets the tape's gradient at no cost.
+    ///
+    /// # Panics
+    /// As [`take`](Gradients::take).
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let t = backprop::tape::Tape::new();
+    /// let v = t.var(Vector::<f64, U2>::from([1.0, 2.0]));
+    /// let mut g = Vector::filled(f64::NAN); // whatever it held is replaced
+    /// t.backward(v.dot(v)).take_into(v, &mut g);
+    /// assert_eq!(g, Vector::from([2.0, 4.0]));
+    /// ```
+    #[track_caller]
+    pub fn take_into<X: Backprop + 'static>(&mut self, var: Var<'_, X>, target: &mut X) {
+        check_same_tape(self.tape, &var, "the variable");
+        self.check_current();
+        let mut inner = self.tape.inner.borrow_mut();
+        match inner.grads.take_slot::<X>(var.at) {
+            Some(slot) => core::mem::swap(slot, target),
+            None => *target = inner.value::<X>(var.at).zero_like(),
         }
     }
 }
@@ -594,7 +753,14 @@ impl<'t, X: Backprop + 'static> Var<'t, X> {
     {
         let mut inner = self.tape.inner.borrow_mut();
         let y = op.forward(inner.value::<X>(self.at));
-        let at = inner.push_op(y, Record1 { op, a: self.at }, run_unary::<Op, X>);
+        let at = inner.push_op::<X, _, _>(
+            y,
+            op,
+            (self.at, self.at),
+            (self.needs, false),
+            run_unary::<Op, X, true>,
+            run_unary::<Op, X, false>,
+        );
         drop(inner);
         self.tape.var_at(at)
     }
@@ -621,12 +787,14 @@ impl<'t, X: Backprop + 'static> Var<'t, X> {
         check_same_tape(self.tape, &b, "the right operand");
         let mut inner = self.tape.inner.borrow_mut();
         let y = op.forward(inner.value::<X>(self.at), inner.value::<B>(b.at));
-        let record = Record2 {
+        let at = inner.push_op::<X, _, _>(
+            y,
             op,
-            a: self.at,
-            b: b.at,
-        };
-        let at = inner.push_op(y, record, run_binary::<Op, X, B>);
+            (self.at, b.at),
+            (self.needs, b.needs),
+            run_binary::<Op, X, B, true>,
+            run_binary::<Op, X, B, false>,
+        );
         drop(inner);
         self.tape.var_at(at)
     }
@@ -722,17 +890,27 @@ impl<'t, X: crate::expr::Input> Var<'t, X> {
     {
         let mut inner = self.tape.inner.borrow_mut();
         let y = crate::eval(&f, inner.value::<X>(self.at));
-        let record = StaticRecord { f, a: self.at };
-        let at = inner.push_op(y, record, run_static::<F, N, X>);
+        let (out, node, needs) = inner.push_value(y, self.needs);
+        if !needs {
+            drop(inner);
+            return self.tape.var_at((out, node, needs));
+        }
+        let record = inner.push_record(f);
+        inner.steps.push(Step {
+            run: run_static::<F, N, X>,
+            a: self.at,
+            b: self.at,
+            out,
+            node,
+            recorded: true,
+            needs_a: true,
+            needs_b: false,
+            op: Inline::new(record),
+        });
+        let at = (out, node, true);
         drop(inner);
         self.tape.var_at(at)
     }
-}
-
-/// The record of a static block on the tape: its closure and where its input is.
-struct StaticRecord<F> {
-    f: F,
-    a: Ref,
 }
 
 fn run_static<F, N, X>(store: &Store, grads: &mut Grads, step: &Step)
@@ -742,11 +920,12 @@ where
     N: crate::expr::Diff<X>,
     N::Out: 'static,
 {
-    let r = &store.records.get::<Vec<StaticRecord<F>>>(step.record.col)[step.record.row as usize];
-    let x = &store.values.get::<Vec<X>>(r.a.col)[r.a.row as usize];
-    contribute(grads, r.a, x, step.out, |gx, first, dy: &N::Out| {
-        let (_, g) =
-            crate::vjp(&r.f, x, dy.clone()).expect("a tape gradient has its value's shape");
+    // SAFETY: `apply_static` makes this step with `Inline::new(record)`, the position of `F`.
+    let at = unsafe { step.op.get::<Ref>() };
+    let f = &store.records.get::<Vec<F>>(at.col)[at.row as usize];
+    let x = &store.values.get::<Vec<X>>(step.a.col)[step.a.row as usize];
+    contribute(grads, step.a, x, step.out, |gx, first, dy: &N::Out| {
+        let (_, g) = crate::vjp(f, x, dy.clone()).expect("a tape gradient has its value's shape");
         if first {
             *gx = g;
         } else {

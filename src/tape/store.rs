@@ -33,6 +33,16 @@ pub(crate) struct Grads {
 }
 
 impl Grads {
+    /// The gradient slot of the value at `at` if a gradient reached it, marked as taken (no
+    /// longer written).
+    pub(crate) fn take_slot<X: 'static>(&mut self, at: Ref) -> Option<&mut X> {
+        if !self.written(at) {
+            return None;
+        }
+        self.written[at.col as usize][at.row as usize] = false;
+        Some(&mut self.cols.get_mut::<Vec<X>>(at.col)[at.row as usize])
+    }
+
     /// Whether a gradient reached the value at `at` in this pass.
     #[inline(always)]
     pub(crate) fn written(&self, at: Ref) -> bool {
@@ -108,7 +118,7 @@ impl Columns {
             .cols
             .get_disjoint_mut([a as usize, b as usize])
             .expect("two different columns");
-        // SAFETY: as in `get`: each column's id was checked just above.
+        // SAFETY: the caller's, for each column (they are different boxes: `get_disjoint_mut`).
         unsafe {
             (
                 &mut *(&mut **ca as *mut dyn Column as *mut A),
