@@ -110,6 +110,23 @@ goals = "\n".join([
     for t in ("f64", "f32")
 ])
 
+def per_node(group, variant):
+    v = rows.get(group, {})
+    return v[variant] / int(group.split("-")[1]) if variant in v else float("nan")
+
+
+tape_goals = "\n".join([
+    goal("scalar recurrence on the tape, 1,000 nodes, ns per node", per_node("nodes-1000", "tape"), 20),
+    goal("scalar recurrence on the tape, 100,000 nodes, ns per node",
+         per_node("nodes-100000", "tape"), 20),
+    goal("784-300-100-10 gradient on the tape, x the static engine (`static`)",
+         ratio(M, "tape", "static"), 1.3),
+    goal("2-16-16-1 gradient on the tape, x the static engine (`static`)",
+         ratio(S, "tape", "static"), 3.0),
+    goal("2-16-16-1 gradient on the tape, heap allocations per call",
+         float(allocs.get(("tanh-2-16-16-1_gradient", "tape"), float("nan"))), 0),
+])
+
 reading = (
     f"The tape is {ratio(M, 'tape', 'static'):.1f}x slower than the static engine on the large "
     f"network and {ratio(S, 'tape', 'static'):.1f}x on the small one. A static `fold` runs a long "
@@ -154,8 +171,9 @@ to "static").
 
 Engine variants: "static" is `value_and_grad`, a fresh gradient per call (the previous one
 dropped after); "static-into" is `value_and_grad_into`, the gradient written over a kept buffer;
-"static-acc" (and "static-fields", a derived record; "static-layers", `dense` nodes; "tape", the
-runtime tape with the parameters kept on it) zero a kept buffer and add into it; for batches,
+"static-acc" (and "static-fields", a derived record; "static-layers", `dense` nodes) zero a kept
+buffer and add into it; "tape" is the runtime tape with the parameters kept on it, its
+gradients moved into a kept buffer (`Gradients::take_into`); for batches,
 "static" zeroes and adds, "static-2-threads" is `nn::parallel_grad` over two halves (each
 thread zeroes its buffer and adds), "static-2-threads-into" is `nn::parallel_grad_into` (each
 thread writes its buffer with `value_and_grad_into`); "hybrid"
@@ -164,6 +182,10 @@ is the static engine with hand-written `op3` layers, written into a kept buffer.
 ## Issue 11's goals, this run
 
 {goals}
+
+## Issue 12's goals (the tape), this run
+
+{tape_goals}
 
 {table}
 
