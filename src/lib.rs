@@ -219,6 +219,7 @@ pub mod check;
 pub mod data;
 pub mod dims;
 pub mod docs;
+pub mod dual;
 pub mod entry;
 pub mod expr;
 mod gradient;

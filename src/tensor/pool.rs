@@ -8,7 +8,8 @@
 //! again; [`boxed_stale`] hands out a block that last held `f32`s or `f64`s as it is (every bit
 //! pattern a valid value), for buffers whose every element is written or zeroed before it is
 //! read. The cache holds at most [`MAX_BLOCKS`] blocks and [`MAX_BYTES`] bytes per thread; past
-//! that, freed blocks go back to the allocator. A thread's cache is freed when the thread ends.
+//! that, the oldest blocks go back to the allocator (a block larger than the whole budget is
+//! never kept). A thread's cache is freed when the thread ends.
 
 use std::alloc::{dealloc, Layout};
 use std::cell::Cell;
@@ -184,17 +185,26 @@ pub(crate) fn recycle<T>(b: Box<[T]>) {
         return;
     }
     let kept = with_cache(|c| {
-        if c.blocks.len() < MAX_BLOCKS && c.bytes + layout.size() <= MAX_BYTES {
-            c.blocks.push(Block {
-                ptr: ptr.cast(),
-                layout,
-                floats: is_float::<T>(),
-            });
-            c.bytes += layout.size();
-            true
-        } else {
-            false
+        if layout.size() > MAX_BYTES {
+            return false;
         }
+        // A full cache forgets its oldest blocks first: what a loop frees is what it will ask
+        // for next, and blocks of a phase that ended (another network's tensors) must not keep
+        // the current one's out.
+        while c.blocks.len() >= MAX_BLOCKS || c.bytes + layout.size() > MAX_BYTES {
+            let old = c.blocks.remove(0);
+            c.bytes -= old.layout.size();
+            // SAFETY: the block was allocated by the global allocator with `old.layout` and is
+            // owned by the cache alone (just removed from it).
+            unsafe { dealloc(old.ptr, old.layout) };
+        }
+        c.blocks.push(Block {
+            ptr: ptr.cast(),
+            layout,
+            floats: is_float::<T>(),
+        });
+        c.bytes += layout.size();
+        true
     });
     if kept != Some(true) {
         // SAFETY: the memory came from the global allocator with `layout` (a `Box<[T]>`), and
@@ -238,6 +248,21 @@ mod tests {
         let big: Box<[u8]> = boxed(MAX_BYTES + 1, |_| 0);
         recycle(big);
         assert!(cached().1 <= MAX_BYTES);
+    }
+
+    #[test]
+    fn a_full_cache_keeps_the_newest_blocks() {
+        // Fill the cache with blocks of one layout, then free one of another: it is kept (the
+        // oldest block goes), so a loop that moved on to other tensors still reuses its own.
+        let old: Vec<Box<[u16]>> = (0..MAX_BLOCKS).map(|_| boxed(77, |_| 0u16)).collect();
+        old.into_iter().for_each(recycle);
+        let new: Box<[u16]> = boxed(91, |_| 1u16);
+        let p = new.as_ptr();
+        recycle(new);
+        assert!(cached().0 <= MAX_BLOCKS);
+        let again: Box<[u16]> = boxed(91, |_| 2u16);
+        assert_eq!(again.as_ptr(), p, "the newest block is reused");
+        recycle(again);
     }
 
     #[test]
