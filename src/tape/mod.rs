@@ -151,7 +151,7 @@ struct Inner {
 
 impl Inner {
     /// Appends a value (in its type's column).
-    #[inline]
+    #[inline(always)]
     fn push_value<X: Backprop + 'static>(&mut self, x: X, needs: bool) -> Pos {
         let columns = self.store.values.len();
         let col = self.store.values.index_of::<Vec<X>>();
@@ -163,7 +163,7 @@ impl Inner {
 
     /// Appends a value to column `col`, already known to be `X`'s (an operand's column, when
     /// the result has the operand's type: no search).
-    #[inline]
+    #[inline(always)]
     fn push_value_in<X: Backprop + 'static>(&mut self, col: u32, x: X, needs: bool) -> Pos {
         let column = self.store.values.get_mut::<Vec<X>>(col);
         column.push(x);
