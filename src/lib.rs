@@ -201,7 +201,8 @@
 //!   [`ops::map::ElemFn`] (through [`Ex::map`]), and the closures of [`op`], [`op2`], [`op3`];
 //! - [`tape`] (the runtime engine), [`nn`] (layers, initialisation, optimizers,
 //!   [`nn::parallel_grad`], checkpoints), [`data`] (MNIST), [`kernels`] (safe slice kernels
-//!   with checked sizes, for hand-written gradients).
+//!   with checked sizes, for hand-written gradients), [`dual`] (dual numbers, a [`Scalar`]:
+//!   a gradient at inputs `x + v ε` carries the Hessian-vector product `H v`).
 //!
 //! Sealed (nameable, usable as bounds, implemented by this crate only, because safety or a
 //! compile-time check depends on them): [`expr::Expr`] and [`expr::Diff`] (the engine's
