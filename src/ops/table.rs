@@ -135,28 +135,15 @@ macro_rules! binary_methods {
             $crate::ops::binary($op, self, $arg.into_ex())
         }
     };
+    // `bound`: the operation's own bound joins the rule's (as extra where-predicates).
     (@ex $(#[$doc:meta])* $method:ident $arg:ident $op:ident, $shape:ident bound) => {
-        $(#[$doc])*
-        #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
-        #[inline(always)]
-        pub fn $method<B: $crate::ops::elementwise::Operand>(
-            self,
-            $arg: B,
-        ) -> $crate::Ex<
-            <A::Out as $shape<$crate::ops::elementwise::OutOf<B>>>::Checked<
-                $crate::ops::Binary<$op, A, $crate::ops::elementwise::NodeOf<B>>,
-            >,
-        >
-        where
-            A::Out: $shape<$crate::ops::elementwise::OutOf<B>>,
-            $op: $crate::ops::BinaryOp<A::Out, $crate::ops::elementwise::OutOf<B>>,
-        {
-            $crate::Ex(<A::Out as $shape<$crate::ops::elementwise::OutOf<B>>>::check(
-                $crate::ops::binary($op, self, $arg.into_ex()).0,
-            ))
-        }
+        $crate::ops::table::binary_methods!(@checked $(#[$doc])* $method $arg $op, $shape
+            [$op: $crate::ops::BinaryOp<A::Out, $crate::ops::elementwise::OutOf<B>>,]);
     };
     (@ex $(#[$doc:meta])* $method:ident $arg:ident $op:ident, $shape:ident) => {
+        $crate::ops::table::binary_methods!(@checked $(#[$doc])* $method $arg $op, $shape []);
+    };
+    (@checked $(#[$doc:meta])* $method:ident $arg:ident $op:ident, $shape:ident [$($extra:tt)*]) => {
         $(#[$doc])*
         #[allow(clippy::type_complexity)] // the rule-checked node type, see `shape`
         #[inline(always)]
@@ -170,6 +157,7 @@ macro_rules! binary_methods {
         >
         where
             A::Out: $shape<$crate::ops::elementwise::OutOf<B>>,
+            $($extra)*
         {
             $crate::Ex(<A::Out as $shape<$crate::ops::elementwise::OutOf<B>>>::check(
                 $crate::ops::binary($op, self, $arg.into_ex()).0,
@@ -222,30 +210,19 @@ macro_rules! binary_functions {
             }
         )+}
     };
+    // `bound`: the operation's own bound joins the rule's (as extra where-predicates).
     (@ex $(#[$doc:meta])* $name:ident $a:ident $b:ident $op:ident $shape:ident bound) => {
-        $(#[$doc])*
-        #[inline(always)]
-        pub fn $name<A: $crate::ops::elementwise::Operand, B: $crate::ops::elementwise::Operand>(
-            $a: A,
-            $b: B,
-        ) -> $crate::Ex<
-            $crate::ops::Binary<
-                $op,
-                $crate::ops::elementwise::NodeOf<A>,
-                $crate::ops::elementwise::NodeOf<B>,
-            >,
-        >
-        where
-            $crate::ops::elementwise::OutOf<A>: $shape<$crate::ops::elementwise::OutOf<B>>,
+        $crate::ops::table::binary_functions!(@function $(#[$doc])* $name $a $b $op $shape [
             $op: $crate::ops::BinaryOp<
                 $crate::ops::elementwise::OutOf<A>,
                 $crate::ops::elementwise::OutOf<B>,
             >,
-        {
-            $crate::ops::binary($op, $a.into_ex(), $b.into_ex())
-        }
+        ]);
     };
     (@ex $(#[$doc:meta])* $name:ident $a:ident $b:ident $op:ident $shape:ident) => {
+        $crate::ops::table::binary_functions!(@function $(#[$doc])* $name $a $b $op $shape []);
+    };
+    (@function $(#[$doc:meta])* $name:ident $a:ident $b:ident $op:ident $shape:ident [$($extra:tt)*]) => {
         $(#[$doc])*
         #[inline(always)]
         pub fn $name<A: $crate::ops::elementwise::Operand, B: $crate::ops::elementwise::Operand>(
@@ -260,6 +237,7 @@ macro_rules! binary_functions {
         >
         where
             $crate::ops::elementwise::OutOf<A>: $shape<$crate::ops::elementwise::OutOf<B>>,
+            $($extra)*
         {
             $crate::ops::binary($op, $a.into_ex(), $b.into_ex())
         }
