@@ -229,6 +229,7 @@ pub mod nn;
 pub mod ops;
 mod scalar;
 pub mod shape;
+pub mod tangent;
 pub mod tape;
 pub mod tensor;
 
@@ -245,6 +246,7 @@ pub use ops::loss::{
     cross_entropy, softmax_cross_entropy, softmax_cross_entropy_rows, squared_error,
 };
 pub use scalar::Scalar;
+pub use tangent::{hessian, hvp, jvp};
 pub use tensor::{Matrix, ShapeError, Tensor, Vector, INLINE_LEN};
 
 /// Everything a user needs, in one import: `use backprop::prelude::*;`.
@@ -258,7 +260,7 @@ pub mod prelude {
     pub use crate::dims::*;
     pub use crate::entry::Placeholders;
     pub use crate::{
-        check_grad, constant, cross_entropy, eval, grad, jacobian, op, op2, op3,
+        check_grad, constant, cross_entropy, eval, grad, hessian, hvp, jacobian, jvp, op, op2, op3,
         softmax_cross_entropy, softmax_cross_entropy_rows, squared_error, tuple, value_and_grad,
         value_and_grad_acc, value_and_grad_into, vjp, Backprop, Bind, Ex, Matrix, Scalars, Vector,
     };

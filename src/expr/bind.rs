@@ -133,6 +133,65 @@ where
     }
 }
 
+/// Second order: the bound value's tangent `ż` is bound too (zero when it has none), and the
+/// body runs its tangent passes over it; `dż`'s tangent flows back into the bound expression.
+impl<In, A, R> crate::tangent::Tangent<In> for Then<A, R>
+where
+    In: ScopeOf,
+    A: crate::tangent::Tangent<In>,
+    A::Depth: AtLeast<In::Depth>,
+    R: crate::tangent::Tangent<Inner<A, In>>,
+{
+    /// The bound expression's, `ż`, the body's, and the result's tangent.
+    type TCache = (A::TCache, A::Out, R::TCache, Option<R::Out>);
+    crate::expr::seal!();
+    #[inline(always)]
+    fn tangent(&self, x: &In, t: &In, c: &Self::Cache) -> Self::TCache {
+        let ta = self.bound.tangent(x, t, &c.0);
+        let zt = match self.bound.tvalue(t, &ta) {
+            Some(zt) => zt.clone(),
+            None => c.1.zero_like(),
+        };
+        let (tr, yt) = reading(x, &c.1, |fx| {
+            reading(t, &zt, |ft| {
+                let tr = self.body.tangent(fx, ft, &c.2);
+                let yt = self.body.tvalue(ft, &tr).cloned();
+                (tr, yt)
+            })
+        });
+        (ta, zt, tr, yt)
+    }
+    #[inline(always)]
+    fn tvalue<'a>(&'a self, _: &'a In, tc: &'a Self::TCache) -> Option<&'a Self::Out> {
+        tc.3.as_ref()
+    }
+    #[inline(always)]
+    fn backward_tangent(
+        &self,
+        x: &In,
+        t: &In,
+        c: &Self::Cache,
+        tc: &Self::TCache,
+        dy: Self::Out,
+        dyt: Option<Self::Out>,
+        g: &mut In,
+        gt: &mut In,
+    ) {
+        if !Self::NEEDS_GRAD {
+            return;
+        }
+        let (mut dz, mut dzt) = (c.1.zero_like(), c.1.zero_like());
+        reading_and_writing(x, &c.1, g, &mut dz, |fx, gx| {
+            reading_and_writing(t, &tc.1, gt, &mut dzt, |ft, gtf| {
+                self.body.backward_tangent(fx, ft, &c.2, &tc.2, dy, dyt, gx, gtf)
+            })
+        });
+        if A::NEEDS_GRAD {
+            self.bound.backward_tangent(x, t, &c.0, &tc.0, dz, Some(dzt), g, gt);
+        }
+    }
+}
+
 macro_rules! max_depth {
     ($a:ty) => { $a };
     ($a:ty, $($rest:ty),+) => { MaxOf<$a, max_depth!($($rest),+)> };
@@ -182,6 +241,51 @@ macro_rules! impl_tuple_node {
             #[inline(always)]
             fn eval<'a>(&'a self, x: &'a In) -> Cow<'a, Self::Out> {
                 Cow::Owned(($(self.$idx.eval(x).into_owned(),)+))
+            }
+        }
+
+        /// Second order: a tuple's tangent is its parts' (zero for a part without one).
+        impl<In, $($name: crate::tangent::Tangent<In>),+> crate::tangent::Tangent<In> for ($($name,)+)
+        where
+            ($($name::Out,)+): Backprop,
+            Self: Expr<Out = ($($name::Out,)+)>,
+        {
+            type TCache = (($($name::TCache,)+), Option<($($name::Out,)+)>);
+            crate::expr::seal!();
+            #[inline(always)]
+            fn tangent(&self, x: &In, t: &In, c: &Self::Cache) -> Self::TCache {
+                let tcs = ($(self.$idx.tangent(x, t, &(c.0).$idx),)+);
+                let any = false $(|| self.$idx.tvalue(t, &tcs.$idx).is_some())+;
+                let yt = any.then(|| ($(match self.$idx.tvalue(t, &tcs.$idx) {
+                    Some(v) => v.clone(),
+                    None => (c.1).$idx.zero_like(),
+                },)+));
+                (tcs, yt)
+            }
+            #[inline(always)]
+            fn tvalue<'a>(&'a self, _: &'a In, tc: &'a Self::TCache) -> Option<&'a Self::Out> {
+                tc.1.as_ref()
+            }
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn backward_tangent(
+                &self,
+                x: &In,
+                t: &In,
+                c: &Self::Cache,
+                tc: &Self::TCache,
+                dy: Self::Out,
+                dyt: Option<Self::Out>,
+                g: &mut In,
+                gt: &mut In,
+            ) {
+                let ($($name,)+) = match dyt {
+                    Some(($($name,)+)) => ($(Some($name),)+),
+                    None => ($(None::<$name::Out>,)+),
+                };
+                $(if $name::NEEDS_GRAD {
+                    self.$idx.backward_tangent(x, t, &(c.0).$idx, &(tc.0).$idx, dy.$idx, $name, g, gt);
+                })+
             }
         }
 

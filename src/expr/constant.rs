@@ -71,6 +71,43 @@ macro_rules! impl_constant_diff {
 }
 impl_constant_diff!(impl<'c, T: Backprop> Const<'c, T>, |s| s.0);
 
+/// Constants have a zero tangent and get no gradient.
+macro_rules! impl_constant_tangent {
+    ($(impl<$($lt:lifetime,)? $t:ident: $bound:path> $node:ty;)+) => {$(
+        impl<$($lt,)? In, $t: $bound> crate::tangent::Tangent<In> for $node
+        where
+            $node: Diff<In, Out = $t>,
+        {
+            type TCache = ();
+            crate::expr::seal!();
+            #[inline(always)]
+            fn tangent(&self, _: &In, _: &In, _: &Self::Cache) {}
+            #[inline(always)]
+            fn tvalue<'a>(&'a self, _: &'a In, _: &'a ()) -> Option<&'a $t> {
+                None
+            }
+            #[inline(always)]
+            fn backward_tangent(
+                &self,
+                _: &In,
+                _: &In,
+                _: &Self::Cache,
+                _: &(),
+                _: $t,
+                _: Option<$t>,
+                _: &mut In,
+                _: &mut In,
+            ) {
+            }
+        }
+    )+};
+}
+impl_constant_tangent! {
+    impl<'c, T: Backprop> Const<'c, T>;
+    impl<T: Scalar> Lit<T>;
+    impl<T: Backprop> Zeros<T>;
+}
+
 /// A scalar literal held by value: what `x * 2.0` and `2.0 * x` build.
 ///
 /// ```

@@ -335,6 +335,39 @@ where
     }
 }
 
+/// A placeholder's tangent is the direction's value at its path; its gradients land in its
+/// slots of both buffers.
+impl<In, T: Backprop, P: Locate<In>> crate::tangent::Tangent<In> for Placeholder<T, P>
+where
+    P::Target: SameScope<T>,
+{
+    type TCache = ();
+    crate::expr::seal!();
+    #[inline(always)]
+    fn tangent(&self, _: &In, _: &In, _: &()) {}
+    #[inline(always)]
+    fn tvalue<'a>(&'a self, t: &'a In, _: &'a ()) -> Option<&'a T> {
+        Some(P::get(t).this())
+    }
+    #[inline(always)]
+    fn backward_tangent(
+        &self,
+        _: &In,
+        _: &In,
+        _: &(),
+        _: &(),
+        dy: T,
+        dyt: Option<T>,
+        g: &mut In,
+        gt: &mut In,
+    ) {
+        P::get_mut(g).this_mut().accumulate(&dy);
+        if let Some(dyt) = dyt {
+            P::get_mut(gt).this_mut().accumulate(&dyt);
+        }
+    }
+}
+
 /// A type the entry points accept as input: it knows the placeholders its closure receives.
 ///
 /// Scalars, [`Vector`]s and [`Matrix`]es give one placeholder; tuples (up to 6, nested freely)

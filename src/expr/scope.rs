@@ -322,3 +322,30 @@ impl<In, A: super::Diff<In>, B: super::Expr> super::Diff<In> for Within<A, B> {
         self.a.grad_slot(dx)
     }
 }
+
+impl<In, A: crate::tangent::Tangent<In>, B: super::Expr> crate::tangent::Tangent<In> for Within<A, B> {
+    type TCache = A::TCache;
+    super::seal!();
+    #[inline(always)]
+    fn tangent(&self, x: &In, t: &In, c: &A::Cache) -> A::TCache {
+        self.a.tangent(x, t, c)
+    }
+    #[inline(always)]
+    fn tvalue<'a>(&'a self, t: &'a In, tc: &'a A::TCache) -> Option<&'a A::Out> {
+        self.a.tvalue(t, tc)
+    }
+    #[inline(always)]
+    fn backward_tangent(
+        &self,
+        x: &In,
+        t: &In,
+        c: &A::Cache,
+        tc: &A::TCache,
+        dy: A::Out,
+        dyt: Option<A::Out>,
+        g: &mut In,
+        gt: &mut In,
+    ) {
+        self.a.backward_tangent(x, t, c, tc, dy, dyt, g, gt)
+    }
+}

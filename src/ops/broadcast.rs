@@ -95,3 +95,7 @@ crate::ops::table::binary_methods! {
     /// ```
     add_row(v) = AddRow, checked AddRowShape;
 }
+
+crate::tangent::second_order! { linear binary:
+    impl[] AddRow;
+}

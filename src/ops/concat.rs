@@ -192,3 +192,9 @@ crate::ops::table::binary_methods! {
     /// ```
     stack_rows(rhs) = StackRows, checked StackRowsShape bound;
 }
+
+crate::tangent::second_order! { linear binary:
+    impl[] Concat;
+    impl[] StackRows;
+    impl[] ShiftIn;
+}

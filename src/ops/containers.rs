@@ -707,3 +707,7 @@ where
         Cow::Owned(<A::Out as ValueMap>::from_pairs(out))
     }
 }
+
+crate::tangent::second_order! { linear unary:
+    impl[] SumItems;
+}

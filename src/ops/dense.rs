@@ -192,3 +192,153 @@ fn affine<T: Scalar, R: Dim, C: Dim>(
     }
     z
 }
+
+/// Second order: `ż = Ẇ h + W ḣ + ḃ`, `ẏ = f'(z) ż`; backward's tangent:
+/// `dż = dẏ f'(z) + dy f''(z) ż`, `dẆ += dż hᵀ + dz ḣᵀ`, `dḣ += Ẇᵀ dz + Wᵀ dż`, `dḃ += dż`.
+impl<In, F, W, B, H, T, R, C> crate::tangent::Tangent<In> for Dense<F, W, B, H>
+where
+    T: Scalar,
+    R: Dim,
+    C: Dim,
+    F: ElemFn<T> + ElemFn<crate::dual::Dual<T>>,
+    W: crate::tangent::Tangent<In, Out = Matrix<T, R, C>>,
+    B: crate::tangent::Tangent<In, Out = Vector<T, R>>,
+    H: crate::tangent::Tangent<In, Out = Vector<T, C>>,
+{
+    /// The children's, `ż` and `ẏ`.
+    type TCache = (
+        W::TCache,
+        B::TCache,
+        H::TCache,
+        Option<(Vector<T, R>, Vector<T, R>)>,
+    );
+    crate::expr::seal!();
+    #[inline(always)]
+    fn tangent(&self, x: &In, t: &In, c: &Self::Cache) -> Self::TCache {
+        let (tw, tb, th) = (
+            self.w.tangent(x, t, &c.0),
+            self.b.tangent(x, t, &c.1),
+            self.h.tangent(x, t, &c.2),
+        );
+        let (wt, bt, ht) = (
+            self.w.tvalue(t, &tw),
+            self.b.tvalue(t, &tb),
+            self.h.tvalue(t, &th),
+        );
+        let zy = (wt.is_some() || bt.is_some() || ht.is_some()).then(|| {
+            let (w, h) = (self.w.value(x, &c.0), self.h.value(x, &c.2));
+            let mut zt = bt.cloned().unwrap_or_else(Vector::zeros);
+            let rows = |m: &Matrix<T, R, C>, v: &Vector<T, C>, z: &mut Vector<T, R>| {
+                for (zi, row) in z.iter_mut().zip(m.as_slice().chunks_exact(C::USIZE.max(1))) {
+                    *zi += kernels::dot(row, v.as_slice());
+                }
+            };
+            if let Some(wt) = wt {
+                rows(wt, h, &mut zt);
+            }
+            if let Some(ht) = ht {
+                rows(w, ht, &mut zt);
+            }
+            let (zs, ys) = (c.3.as_slice(), c.4.as_slice());
+            let yt = Vector::from_fn(|i| ElemFn::<T>::df(&self.f, zs[i], ys[i]) * zt[i]);
+            (zt, yt)
+        });
+        (tw, tb, th, zy)
+    }
+    #[inline(always)]
+    fn tvalue<'a>(&'a self, _: &'a In, tc: &'a Self::TCache) -> Option<&'a Vector<T, R>> {
+        tc.3.as_ref().map(|(_, yt)| yt)
+    }
+    #[inline(always)]
+    fn backward_tangent(
+        &self,
+        x: &In,
+        t: &In,
+        c: &Self::Cache,
+        tc: &Self::TCache,
+        dy: Vector<T, R>,
+        dyt: Option<Vector<T, R>>,
+        g: &mut In,
+        gt: &mut In,
+    ) {
+        use crate::dual::Dual;
+        let (w, h) = (self.w.value(x, &c.0), self.h.value(x, &c.2));
+        let (wt, ht) = (self.w.tvalue(t, &tc.0), self.h.tvalue(t, &tc.2));
+        let (zs, ys) = (c.3.as_slice(), c.4.as_slice());
+        let dz = Vector::<T, R>::from_fn(|i| dy[i] * ElemFn::<T>::df(&self.f, zs[i], ys[i]));
+        // dż = dẏ f'(z) + dy f''(z) ż, or nothing when both terms are zero.
+        let dzt = match (&dyt, &tc.3) {
+            (None, None) => None,
+            (dyt, zy) => Some(Vector::<T, R>::from_fn(|i| {
+                let mut v = T::zero();
+                if let Some(d) = dyt {
+                    v += d[i] * ElemFn::<T>::df(&self.f, zs[i], ys[i]);
+                }
+                if let Some((zt, yt)) = zy {
+                    let d2 = ElemFn::<Dual<T>>::df(
+                        &self.f,
+                        Dual::new(zs[i], zt[i]),
+                        Dual::new(ys[i], yt[i]),
+                    );
+                    v += dy[i] * d2.eps;
+                }
+                v
+            })),
+        };
+        let (dz, dzt) = (dz.as_slice(), dzt.as_ref().map(|d| d.as_slice()));
+        crate::tangent::send_tangent(
+            &self.w,
+            x,
+            t,
+            &c.0,
+            &tc.0,
+            g,
+            gt,
+            |g| kernels::rank1_acc(g.as_mut_slice(), dz, h.as_slice()),
+            dzt.is_some() || ht.is_some(),
+            |g| {
+                if let Some(dzt) = dzt {
+                    kernels::rank1_acc(g.as_mut_slice(), dzt, h.as_slice());
+                }
+                if let Some(ht) = ht {
+                    kernels::rank1_acc(g.as_mut_slice(), dz, ht.as_slice());
+                }
+            },
+        );
+        crate::tangent::send_tangent(
+            &self.h,
+            x,
+            t,
+            &c.2,
+            &tc.2,
+            g,
+            gt,
+            |g| kernels::matvec_t_acc(w.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice()),
+            dzt.is_some() || wt.is_some(),
+            |g| {
+                if let Some(wt) = wt {
+                    kernels::matvec_t_acc(wt.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice());
+                }
+                if let Some(dzt) = dzt {
+                    kernels::matvec_t_acc(w.as_slice(), R::USIZE, C::USIZE, dzt, g.as_mut_slice());
+                }
+            },
+        );
+        crate::tangent::send_tangent(
+            &self.b,
+            x,
+            t,
+            &c.1,
+            &tc.1,
+            g,
+            gt,
+            |g| kernels::add_assign(g.as_mut_slice(), dz),
+            dzt.is_some(),
+            |g| {
+                if let Some(dzt) = dzt {
+                    kernels::add_assign(g.as_mut_slice(), dzt);
+                }
+            },
+        );
+    }
+}

@@ -338,3 +338,15 @@ impl_operator!(Add add Add, Sub sub Sub, Mul mul Mul, Div div Div);
 /// The operators this family declares (the tape's are in [`tape`](crate::tape), over the same
 /// operations), by method name; negation is the elementwise function `Neg`.
 pub(crate) const NAMES: &[&str] = &["add", "sub", "mul", "div", "neg"];
+
+crate::tangent::second_order! { linear binary:
+    impl[] Zip<Add>;
+    impl[] Zip<Sub>;
+}
+crate::tangent::second_order! { bilinear:
+    impl[] Zip<Mul>;
+}
+crate::tangent::second_order! { by dual binary:
+    impl[] Zip<Div>;
+    impl[] Zip<Pow>;
+}

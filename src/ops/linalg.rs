@@ -553,3 +553,15 @@ crate::ops::table::binary_methods! {
     /// ```
     dot(rhs) = Dot, checked DotShape;
 }
+
+crate::tangent::second_order! { bilinear:
+    impl[] MatVec;
+    impl[] MatMul;
+    impl[] MatMulT;
+    impl[] Outer;
+    impl[] Dot;
+}
+crate::tangent::second_order! { linear unary:
+    impl[] Transpose;
+    impl[] Trace;
+}

@@ -232,3 +232,10 @@ crate::ops::table::binary_functions! {
     /// ```
     softmax_cross_entropy_rows(logits, targets) = SoftmaxCrossEntropyRows, rule LossShape bound;
 }
+
+crate::tangent::second_order! { by dual binary:
+    impl[] SquaredError;
+    impl[] CrossEntropy;
+    impl[] SoftmaxCrossEntropy;
+    impl[] SoftmaxCrossEntropyRows;
+}

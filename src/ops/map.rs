@@ -493,3 +493,85 @@ where
         Cow::Owned(y)
     }
 }
+
+/// Second order: `ẏ = f'(x) ẋ`; the backward pass's tangent is `dẏ f'(x) + dy f''(x) ẋ`,
+/// with `f''(x) ẋ` the `ε` part of `f'` at the dual number `x + ẋ ε` (every function of the
+/// table is generic over its scalar).
+impl<In, F, A> crate::tangent::Tangent<In> for Map<F, A>
+where
+    F: ElemFn<<A::Out as Tensor>::Elem> + ElemFn<crate::dual::Dual<<A::Out as Tensor>::Elem>>,
+    A: crate::tangent::Tangent<In>,
+    A::Out: Tensor,
+{
+    type TCache = (A::TCache, Option<A::Out>);
+    crate::expr::seal!();
+    #[inline(always)]
+    fn tangent(&self, x: &In, t: &In, c: &Self::Cache) -> Self::TCache {
+        let ta = self.a.tangent(x, t, &c.0);
+        let yt = self.a.tvalue(t, &ta).map(|xt| {
+            let (xs, ys, ts) = (self.a.value(x, &c.0).as_slice(), c.1.as_slice(), xt.as_slice());
+            A::Out::from_flat_fn(|i| ElemFn::<_>::df(&self.f, xs[i], ys[i]) * ts[i])
+        });
+        (ta, yt)
+    }
+    #[inline(always)]
+    fn tvalue<'a>(&'a self, _: &'a In, tc: &'a Self::TCache) -> Option<&'a Self::Out> {
+        tc.1.as_ref()
+    }
+    #[inline(always)]
+    fn backward_tangent(
+        &self,
+        x: &In,
+        t: &In,
+        c: &Self::Cache,
+        tc: &Self::TCache,
+        dy: Self::Out,
+        dyt: Option<Self::Out>,
+        g: &mut In,
+        gt: &mut In,
+    ) {
+        use crate::dual::Dual;
+        type E<A> = <<A as Expr>::Out as Tensor>::Elem;
+        let (xs, ys, ds) = (self.a.value(x, &c.0).as_slice(), c.1.as_slice(), dy.as_slice());
+        let xt = self.a.tvalue(t, &tc.0);
+        let df = |i: usize| ElemFn::<E<A>>::df(&self.f, xs[i], ys[i]);
+        crate::tangent::send_tangent(
+            &self.a,
+            x,
+            t,
+            &c.0,
+            &tc.0,
+            g,
+            gt,
+            |g| {
+                for (i, g) in g.as_mut_slice().iter_mut().enumerate() {
+                    *g += ds[i] * df(i);
+                }
+            },
+            dyt.is_some() || xt.is_some(),
+            |g| {
+                let g = g.as_mut_slice();
+                if let Some(d) = &dyt {
+                    for (i, (g, &d)) in g.iter_mut().zip(d.as_slice()).enumerate() {
+                        *g += d * df(i);
+                    }
+                }
+                if let (Some(xt), Some(yt)) = (xt, &tc.1) {
+                    let (ts, yts) = (xt.as_slice(), yt.as_slice());
+                    for (i, g) in g.iter_mut().enumerate() {
+                        let d2 = ElemFn::<Dual<E<A>>>::df(
+                            &self.f,
+                            Dual::new(xs[i], ts[i]),
+                            Dual::new(ys[i], yts[i]),
+                        );
+                        *g += ds[i] * d2.eps;
+                    }
+                }
+            },
+        );
+    }
+}
+
+crate::tangent::second_order! { by dual unary:
+    impl[F] Elementwise<F>;
+}

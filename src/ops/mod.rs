@@ -320,3 +320,137 @@ where
         Cow::Owned(self.op.forward(&self.a.eval(x), &self.b.eval(x)))
     }
 }
+
+impl<In, Op: crate::tangent::UnaryTangent<A::Out>, A: crate::tangent::Tangent<In>>
+    crate::tangent::Tangent<In> for Unary<Op, A>
+{
+    type TCache = (A::TCache, Option<Op::Out>);
+    crate::expr::seal!();
+    #[inline(always)]
+    fn tangent(&self, x: &In, t: &In, c: &Self::Cache) -> Self::TCache {
+        let ta = self.a.tangent(x, t, &c.0);
+        let yt = self
+            .a
+            .tvalue(t, &ta)
+            .map(|xt| self.op.tangent(self.a.value(x, &c.0), &c.1, xt));
+        (ta, yt)
+    }
+    #[inline(always)]
+    fn tvalue<'a>(&'a self, _: &'a In, tc: &'a Self::TCache) -> Option<&'a Self::Out> {
+        tc.1.as_ref()
+    }
+    #[inline(always)]
+    fn backward_tangent(
+        &self,
+        x: &In,
+        t: &In,
+        c: &Self::Cache,
+        tc: &Self::TCache,
+        dy: Self::Out,
+        dyt: Option<Self::Out>,
+        g: &mut In,
+        gt: &mut In,
+    ) {
+        let (xa, y) = (self.a.value(x, &c.0), &c.1);
+        let xt = self.a.tvalue(t, &tc.0);
+        let has_t = dyt.is_some() || xt.is_some();
+        crate::tangent::send_tangent(
+            &self.a,
+            x,
+            t,
+            &c.0,
+            &tc.0,
+            g,
+            gt,
+            |g| self.op.backward(xa, y, &dy, g),
+            has_t,
+            |g| {
+                if let Some(d) = &dyt {
+                    self.op.backward(xa, y, d, g);
+                }
+                if let (Some(xt), Some(yt)) = (xt, &tc.1) {
+                    self.op.curvature(xa, y, xt, yt, &dy, g);
+                }
+            },
+        );
+    }
+}
+
+impl<In, Op, A, B> crate::tangent::Tangent<In> for Binary<Op, A, B>
+where
+    Op: crate::tangent::BinaryTangent<A::Out, B::Out>,
+    A: crate::tangent::Tangent<In>,
+    B: crate::tangent::Tangent<In>,
+{
+    type TCache = (A::TCache, B::TCache, Option<Op::Out>);
+    crate::expr::seal!();
+    #[inline(always)]
+    fn tangent(&self, x: &In, t: &In, c: &Self::Cache) -> Self::TCache {
+        let ta = self.a.tangent(x, t, &c.0);
+        let tb = self.b.tangent(x, t, &c.1);
+        let (at, bt) = (self.a.tvalue(t, &ta), self.b.tvalue(t, &tb));
+        let yt = (at.is_some() || bt.is_some()).then(|| {
+            let (va, vb) = (self.a.value(x, &c.0), self.b.value(x, &c.1));
+            self.op.tangent(va, vb, &c.2, at, bt)
+        });
+        (ta, tb, yt)
+    }
+    #[inline(always)]
+    fn tvalue<'a>(&'a self, _: &'a In, tc: &'a Self::TCache) -> Option<&'a Self::Out> {
+        tc.2.as_ref()
+    }
+    #[inline(always)]
+    fn backward_tangent(
+        &self,
+        x: &In,
+        t: &In,
+        c: &Self::Cache,
+        tc: &Self::TCache,
+        dy: Self::Out,
+        dyt: Option<Self::Out>,
+        g: &mut In,
+        gt: &mut In,
+    ) {
+        let (va, vb, y) = (self.a.value(x, &c.0), self.b.value(x, &c.1), &c.2);
+        let (at, bt) = (self.a.tvalue(t, &tc.0), self.b.tvalue(t, &tc.1));
+        let has_t = dyt.is_some() || tc.2.is_some();
+        crate::tangent::send_tangent(
+            &self.a,
+            x,
+            t,
+            &c.0,
+            &tc.0,
+            g,
+            gt,
+            |g| self.op.backward_a(va, vb, y, &dy, g),
+            has_t,
+            |g| {
+                if let Some(d) = &dyt {
+                    self.op.backward_a(va, vb, y, d, g);
+                }
+                if let Some(yt) = &tc.2 {
+                    self.op.curvature_a(va, vb, y, at, bt, yt, &dy, g);
+                }
+            },
+        );
+        crate::tangent::send_tangent(
+            &self.b,
+            x,
+            t,
+            &c.1,
+            &tc.1,
+            g,
+            gt,
+            |g| self.op.backward_b(va, vb, y, &dy, g),
+            has_t,
+            |g| {
+                if let Some(d) = &dyt {
+                    self.op.backward_b(va, vb, y, d, g);
+                }
+                if let Some(yt) = &tc.2 {
+                    self.op.curvature_b(va, vb, y, at, bt, yt, &dy, g);
+                }
+            },
+        );
+    }
+}

@@ -240,3 +240,13 @@ crate::ops::table::unary_methods! {
     /// ```
     col_sums() = ColSums, operand MatrixShape;
 }
+
+crate::tangent::second_order! { linear unary:
+    impl[] Sum;
+    impl[] Mean;
+    impl[] RowSums;
+    impl[] ColSums;
+}
+crate::tangent::second_order! { by dual unary:
+    impl[] Norm;
+}

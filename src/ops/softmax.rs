@@ -189,3 +189,9 @@ crate::ops::table::unary_methods! {
     /// ```
     logsumexp() = LogSumExp, operand VectorShape;
 }
+
+crate::tangent::second_order! { by dual unary:
+    impl[] Softmax;
+    impl[] LogSoftmax;
+    impl[] LogSumExp;
+}

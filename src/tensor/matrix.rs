@@ -289,6 +289,7 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
 impl<T: Scalar, R: Dim, C: Dim> Tensor for Matrix<T, R, C> {
     crate::expr::seal!();
     type Elem = T;
+    type Rebind<U: Scalar> = Matrix<U, R, C>;
     const LEN: usize = R::USIZE * C::USIZE;
     const IS_SCALAR: bool = false;
     #[inline(always)]

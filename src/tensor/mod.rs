@@ -56,11 +56,15 @@ pub trait Tensor: crate::Backprop {
     fn filled(value: Self::Elem) -> Self;
     /// Builds a tensor of this shape from a function of the flat index.
     fn from_flat_fn(f: impl FnMut(usize) -> Self::Elem) -> Self;
+    /// The tensor of the same shape with elements of type `U` (how a value is lifted to dual
+    /// numbers for second derivatives, see [`tangent`](crate::tangent)).
+    type Rebind<U: Scalar>: Tensor<Elem = U>;
 }
 
 impl<T: Scalar> Tensor for T {
     crate::expr::seal!();
     type Elem = T;
+    type Rebind<U: Scalar> = U;
     const LEN: usize = 1;
     const IS_SCALAR: bool = true;
     #[inline(always)]

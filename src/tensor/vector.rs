@@ -255,6 +255,7 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
 impl<T: Scalar, N: Dim> Tensor for Vector<T, N> {
     crate::expr::seal!();
     type Elem = T;
+    type Rebind<U: Scalar> = Vector<U, N>;
     const LEN: usize = N::USIZE;
     const IS_SCALAR: bool = false;
     #[inline(always)]
