@@ -5,6 +5,7 @@
 //! itself `Backprop`), the derive writes:
 //! - `Backprop` (`zero_like`, `accumulate`, `one_like`), field by field;
 //! - `Scalars<S>` (a walk over every scalar), field by field;
+//! - `HessianOf` (a Hessian as one record per scalar), of the first field's scalar type;
 //! - `TupleField<Ui>` for each field `i`, so that a path can lead into the field;
 //! - `Input`, whose placeholder is a generated struct `{Name}Placeholders<.., P>` with one
 //!   placeholder per field, under the same field names: inside a closure, `net.l1.w` is the
@@ -234,9 +235,25 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
         }
     };
+    // HessianOf: one row of the record per scalar, whose type is the first field's.
+    let hessian_impl = tys.first().map(|first| {
+        quote! {
+            impl #impl_g ::backprop::tangent::HessianOf for #name #ty_g
+            where #preds
+                #first: ::backprop::tangent::HessianOf,
+                Self: ::backprop::expr::Input
+                    + ::backprop::Scalars<<#first as ::backprop::tangent::HessianOf>::Scalar>,
+            {
+                type Scalar = <#first as ::backprop::tangent::HessianOf>::Scalar;
+                type Hessian = ::std::vec::Vec<Self>;
+                fn from_rows(rows: ::std::vec::Vec<Self>) -> ::std::vec::Vec<Self> { rows }
+            }
+        }
+    });
     Ok(quote! {
         #backprop_impl
         #scalars_impl
+        #hessian_impl
         #(#field_impls)*
         #ph_def
         #input_impl

@@ -711,3 +711,62 @@ where
 crate::tangent::second_order! { linear unary:
     impl[] SumItems;
 }
+
+/// `ẏ = Σ_i ẋ_i Π_{j≠i} x_j`; the curvature by dual numbers (the product's own passes on
+/// `x + ẋ ε`).
+impl<X: Sequence> crate::tangent::UnaryTangent<X> for Product
+where
+    X::Item: Scalar,
+{
+    fn tangent(&self, x: &X, _: &X::Item, xt: &X) -> X::Item {
+        self.forward(&lift_items(x, xt)).eps
+    }
+    fn curvature(&self, x: &X, _: &X::Item, xt: &X, yt: &X::Item, dy: &X::Item, gt: &mut X) {
+        use crate::dual::Dual;
+        let xd = lift_items(x, xt);
+        let mut gd = vec![Dual::constant(<X::Item as num_traits::Zero>::zero()); xd.len()];
+        let yd = Dual::new(self.forward(x), *yt);
+        self.backward(&xd, &yd, &Dual::constant(*dy), &mut gd);
+        for (g, d) in gt.items_mut().iter_mut().zip(&gd) {
+            *g += d.eps;
+        }
+    }
+}
+
+/// The items of `x + ẋ ε`, as dual numbers.
+fn lift_items<X: Sequence>(x: &X, xt: &X) -> Vec<crate::dual::Dual<X::Item>>
+where
+    X::Item: Scalar,
+{
+    let ts = xt.items();
+    x.items()
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| crate::dual::Dual::new(v, ts.get(i).copied().unwrap_or_else(<X::Item as num_traits::Zero>::zero)))
+        .collect()
+}
+
+/// The chosen element's tangent (the choice does not move under an infinitesimal change,
+/// away from ties); no curvature.
+impl<X: Sequence> crate::tangent::UnaryTangent<X> for Extremum
+where
+    X::Item: Scalar,
+{
+    fn tangent(&self, x: &X, _: &X::Item, xt: &X) -> X::Item {
+        self.pick(x.items())
+            .and_then(|i| xt.items().get(i).copied())
+            .unwrap_or_else(<X::Item as num_traits::Zero>::zero)
+    }
+    fn curvature(&self, _: &X, _: &X::Item, _: &X, _: &X::Item, _: &X::Item, _: &mut X) {}
+}
+
+/// A constant of the sequence's length: zero tangent, no curvature.
+impl<X: Sequence> crate::tangent::UnaryTangent<X> for Length
+where
+    X::Item: Scalar,
+{
+    fn tangent(&self, _: &X, _: &X::Item, _: &X) -> X::Item {
+        <X::Item as num_traits::Zero>::zero()
+    }
+    fn curvature(&self, _: &X, _: &X::Item, _: &X, _: &X::Item, _: &X::Item, _: &mut X) {}
+}

@@ -554,37 +554,40 @@ fn run_hvp<In: Input, N: Tangent<In>>(e: &N, x: &In, v: &In) -> (N::Out, In, In)
 
 /// How a Hessian is returned for an input type: a [`Matrix`] for a [`Vector`], one row of the
 /// input's type per scalar (a `Vec`) for every other input (`#[derive(Backprop)]` records
-/// included).
+/// included, whose scalar type is their first field's).
 ///
 /// ```
 /// use backprop::tangent::HessianOf;
 /// use backprop::prelude::*;
-/// let h: <Vector<f64, U2> as HessianOf<f64>>::Hessian = Matrix::<f64, U2, U2>::zeros();
-/// let rows: <(f64, f64) as HessianOf<f64>>::Hessian = vec![(0.0, 0.0); 2];
+/// let h: <Vector<f64, U2> as HessianOf>::Hessian = Matrix::<f64, U2, U2>::zeros();
+/// let rows: <(f64, f64) as HessianOf>::Hessian = vec![(0.0, 0.0); 2];
 /// # let _ = (h, rows);
 /// ```
-pub trait HessianOf<T: Scalar>: Input + Scalars<T> {
+pub trait HessianOf: Input + Scalars<Self::Scalar> {
+    /// The scalar type of the input's elements.
+    type Scalar: Scalar;
     /// The Hessian's type.
     type Hessian;
     /// Assembles it from its rows (`H e_i` for each scalar `i`, in [`Scalars`] order).
     fn from_rows(rows: Vec<Self>) -> Self::Hessian;
 }
 
-impl<T: Scalar, N: Dim> HessianOf<T> for Vector<T, N> {
+impl<T: Scalar, N: Dim> HessianOf for Vector<T, N> {
+    type Scalar = T;
     type Hessian = Matrix<T, N, N>;
     fn from_rows(rows: Vec<Self>) -> Matrix<T, N, N> {
-        let n = N::USIZE;
-        Matrix::from_fn(|i, j| if i < rows.len() && j < n { rows[i][j] } else { T::zero() })
+        Matrix::from_fn(|i, j| rows.get(i).map_or(T::zero(), |r| r[j]))
     }
 }
 
-/// Implements [`HessianOf`] as one row per scalar.
+/// Implements [`HessianOf`] as one row per scalar, of the scalar type `$s`.
 macro_rules! hessian_rows {
-    ($(impl[$($g:tt)*] $ty:ty;)+) => {$(
-        impl<$($g)*> HessianOf<T> for $ty
+    ($(impl[$($g:tt)*] $ty:ty => $s:ty;)+) => {$(
+        impl<$($g)*> HessianOf for $ty
         where
-            $ty: Input + Scalars<T>,
+            $ty: Input + Scalars<$s>,
         {
+            type Scalar = $s;
             type Hessian = Vec<Self>;
             fn from_rows(rows: Vec<Self>) -> Vec<Self> {
                 rows
@@ -593,16 +596,18 @@ macro_rules! hessian_rows {
     )+};
 }
 hessian_rows! {
-    impl[T: Scalar] T;
-    impl[T: Scalar, R: Dim, C: Dim] Matrix<T, R, C>;
-    impl[T: Scalar, X, const N: usize] [X; N];
-    impl[T: Scalar, X] Vec<X>;
-    impl[T: Scalar, A] (A,);
-    impl[T: Scalar, A, B] (A, B);
-    impl[T: Scalar, A, B, C] (A, B, C);
-    impl[T: Scalar, A, B, C, D] (A, B, C, D);
-    impl[T: Scalar, A, B, C, D, E] (A, B, C, D, E);
-    impl[T: Scalar, A, B, C, D, E, F] (A, B, C, D, E, F);
+    impl[] f32 => f32;
+    impl[] f64 => f64;
+    impl[T: Scalar] crate::dual::Dual<T> => crate::dual::Dual<T>;
+    impl[T: Scalar, R: Dim, C: Dim] Matrix<T, R, C> => T;
+    impl[X: HessianOf, const N: usize] [X; N] => X::Scalar;
+    impl[X: HessianOf] Vec<X> => X::Scalar;
+    impl[A: HessianOf] (A,) => A::Scalar;
+    impl[A: HessianOf, B] (A, B) => A::Scalar;
+    impl[A: HessianOf, B, C] (A, B, C) => A::Scalar;
+    impl[A: HessianOf, B, C, D] (A, B, C, D) => A::Scalar;
+    impl[A: HessianOf, B, C, D, E] (A, B, C, D, E) => A::Scalar;
+    impl[A: HessianOf, B, C, D, E, F] (A, B, C, D, E, F) => A::Scalar;
 }
 
 /// The Hessian at `x`: for a [`Vector`] input a [`Matrix`]`<T, N, N>`; for any other input
@@ -620,10 +625,9 @@ hessian_rows! {
 /// let rows = hessian(|(a, b)| a * a * b, &(1.0_f64, 2.0_f64));
 /// assert_eq!(rows, vec![(4.0, 2.0), (2.0, 0.0)]);
 /// ```
-pub fn hessian<T, In, F, N>(f: F, x: &In) -> In::Hessian
+pub fn hessian<In, F, N>(f: F, x: &In) -> In::Hessian
 where
-    T: Scalar,
-    In: HessianOf<T>,
+    In: HessianOf,
     F: FnOnce(Placeholders<In>) -> Ex<N>,
     N: Tangent<In>,
 {
@@ -636,7 +640,7 @@ where
         let mut k = 0;
         v.for_each_scalar_mut(&mut |s| {
             if k == i {
-                *s = T::one();
+                *s = <In::Scalar as num_traits::One>::one();
             }
             k += 1;
         });
