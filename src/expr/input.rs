@@ -361,7 +361,9 @@ where
         g: &mut In,
         gt: &mut In,
     ) {
-        P::get_mut(g).this_mut().accumulate(&dy);
+        if crate::tangent::input_gradient_wanted::<Self>() {
+            P::get_mut(g).this_mut().accumulate(&dy);
+        }
         if let Some(dyt) = dyt {
             P::get_mut(gt).this_mut().accumulate(&dyt);
         }

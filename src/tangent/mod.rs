@@ -438,7 +438,9 @@ pub(crate) fn send_tangent<In, A: Tangent<In>>(
         return;
     }
     if let Some(slot) = a.grad_slot(g) {
-        add(slot);
+        if input_gradient_wanted::<A>() {
+            add(slot);
+        }
         if has_t {
             if let Some(slot) = a.grad_slot(gt) {
                 add_t(slot);
@@ -455,6 +457,20 @@ pub(crate) fn send_tangent<In, A: Tangent<In>>(
         });
         a.backward_tangent(x, t, c, tc, ga, gat, g, gt);
     }
+}
+
+std::thread_local! {
+    /// False while [`HvpAt::apply`] runs: it returns `H v` only, so the top-level input's
+    /// gradient (the one `add` of each placeholder of depth 0) is not computed. Gradients of
+    /// bound values inside bodies still are: the bound expression's curvature needs them.
+    static INPUT_GRADIENT: core::cell::Cell<bool> = const { core::cell::Cell::new(true) };
+}
+
+/// Whether the top-level input's gradient is wanted, for a placeholder node `A` (always true
+/// for a placeholder of a body's value).
+#[inline(always)]
+pub(crate) fn input_gradient_wanted<A: crate::expr::Expr>() -> bool {
+    <A::Depth as crate::expr::Depth>::N > 0 || INPUT_GRADIENT.with(|w| w.get())
 }
 
 /// Panics with a clear message when the direction `v` has another shape than `x` (a `Vec`
@@ -550,6 +566,68 @@ fn run_hvp<In: Input, N: Tangent<In>>(e: &N, x: &In, v: &In) -> (N::Out, In, In)
             (y, g, gt)
         })
     })
+}
+
+/// Hessian-vector products at one point for many directions: the forward pass runs once, each
+/// [`apply`](HvpAt::apply) runs the tangent passes only. What conjugate gradients inside a
+/// Newton step need (see `examples/newton_cg.rs`).
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::tangent::hvp_at;
+/// let x = Vector::<f64, U2>::from([1.0, 2.0]);
+/// let h = hvp_at(|x| x.dot(x) * x.sum(), &x);
+/// assert_eq!(*h.value(), 15.0);
+/// // H = 2 (sum x) I + 2 (x 1ᵀ + 1 xᵀ)
+/// assert_eq!(h.apply(&Vector::from([1.0, 0.0])), Vector::from([6.0 + 4.0, 6.0]));
+/// assert_eq!(h.apply(&Vector::from([0.0, 1.0])), Vector::from([6.0, 6.0 + 8.0]));
+/// ```
+pub struct HvpAt<'x, In, N: Diff<In>> {
+    e: N,
+    x: &'x In,
+    cache: N::Cache,
+}
+
+/// Prepares [`HvpAt`] for `f` at `x`: runs the forward pass once.
+pub fn hvp_at<'x, In, F, N>(f: F, x: &'x In) -> HvpAt<'x, In, N>
+where
+    In: Input,
+    F: FnOnce(Placeholders<In>) -> Ex<N>,
+    N: Tangent<In>,
+{
+    let e = f(In::placeholder()).0;
+    let cache = crate::expr::forward_owned(&e, x);
+    HvpAt { e, x, cache }
+}
+
+impl<In: Input, N: Tangent<In>> HvpAt<'_, In, N> {
+    /// The value at the point.
+    pub fn value(&self) -> &N::Out {
+        self.e.value(self.x, &self.cache)
+    }
+
+    /// `H v`, of the input's type.
+    ///
+    /// # Panics
+    /// When `v` has another shape than the point (only possible for inputs of run-time shape).
+    pub fn apply(&self, v: &In) -> In {
+        check_direction(self.x, v);
+        let (e, x, cache) = (&self.e, self.x, &self.cache);
+        struct Restore(bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                INPUT_GRADIENT.with(|w| w.set(self.0));
+            }
+        }
+        let _restore = Restore(INPUT_GRADIENT.with(|w| w.replace(false)));
+        without_ledger(|| {
+            let tc = e.tangent(x, v, cache);
+            let (mut g, mut gt) = (x.zero_like(), x.zero_like());
+            let dy = e.value(x, cache).one_like();
+            e.backward_tangent(x, v, cache, &tc, dy, None, &mut g, &mut gt);
+            gt
+        })
+    }
 }
 
 /// How a Hessian is returned for an input type: a [`Matrix`] for a [`Vector`], one row of the
