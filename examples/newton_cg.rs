@@ -17,7 +17,8 @@
 //! cargo run --release --example newton_cg -- ../shared/data/mnist ../shared/data/sunspots/sunspots.csv --short
 //! ```
 //!
-//! `--short` fits the first 2,000 training images only (for CI).
+//! `--short` fits the first 2,000 training images only (for CI); `--tol=1e-6` (the default) is
+//! the gradient norm at which Newton stops.
 //!
 //! The pixels are sparse (about 19% non-zero), so the data product `X W` is an operation of
 //! this example's own ([`SparseRows`]): a [`UnaryOp`] with its [`UnaryTangent`] (it is linear
@@ -115,7 +116,7 @@ fn transpose_times_body(x: &Csr, dz: &[[f64; K]], g: &mut [[f64; K]]) {
 /// The sparse products compiled for the widest vector unit the CPU has (found at run time):
 /// each row of `W` is 10 numbers, one AVX-512 register and a bit.
 mod simd {
-    use super::{transpose_times_body, times_body, Csr, K};
+    use super::{times_body, transpose_times_body, Csr, K};
 
     /// `pub fn $name(args)`: runs `$body(args)` compiled for AVX-512, AVX2 or the baseline.
     macro_rules! multiversion {
@@ -174,13 +175,23 @@ impl<N: Dim> UnaryTangent<Weights> for SparseRows<'_, N> {
     fn tangent(&self, _: &Weights, _: &Self::Out, wt: &Weights) -> Self::Out {
         self.forward(wt)
     }
-    fn curvature(&self, _: &Weights, _: &Self::Out, _: &Weights, _: &Self::Out, _: &Self::Out, _: &mut Weights) {}
+    fn curvature(
+        &self,
+        _: &Weights,
+        _: &Self::Out,
+        _: &Weights,
+        _: &Self::Out,
+        _: &Self::Out,
+        _: &mut Weights,
+    ) {
+    }
 }
 
 type Params = (Weights, Bias);
 
 fn dot(a: &Params, b: &Params) -> f64 {
-    backprop::kernels::dot(a.0.as_slice(), b.0.as_slice()) + backprop::kernels::dot(a.1.as_slice(), b.1.as_slice())
+    backprop::kernels::dot(a.0.as_slice(), b.0.as_slice())
+        + backprop::kernels::dot(a.1.as_slice(), b.1.as_slice())
 }
 
 /// `a + s b`.
@@ -191,16 +202,14 @@ fn axpy(a: &Params, s: f64, b: &Params) -> Params {
     )
 }
 
-/// Elementwise product (the preconditioner's application).
-fn times(a: &Params, b: &Params) -> Params {
-    (
-        <Weights as backprop::Tensor>::from_flat_fn(|i| a.0.as_slice()[i] * b.0.as_slice()[i]),
-        Vector::from_fn(|i| a.1[i] * b.1[i]),
-    )
-}
-
 /// Fits the model to the first `N` training images; returns the parameters and the objective.
-fn fit<N: Dim>(x: &Csr, labels: &[u8], test: &Csr, test_labels: &[u8]) -> (Params, f64) {
+fn fit<N: Dim>(
+    x: &Csr,
+    labels: &[u8],
+    test: &Csr,
+    test_labels: &[u8],
+    tol_g: f64,
+) -> (Params, f64) {
     let n = N::USIZE;
     let y = Matrix::<f64, N, U10>::from_fn(|i, k| if labels[i] as usize == k { 1.0 } else { 0.0 });
     let data = SparseRows::<N> {
@@ -213,32 +222,31 @@ fn fit<N: Dim>(x: &Csr, labels: &[u8], test: &Csr, test_labels: &[u8]) -> (Param
     };
     let mut p: Params = (Matrix::zeros(), Vector::zeros());
     let start = Instant::now();
+    let a_factor = Kronecker::data_factor(x);
+    println!(
+        "data factor of the preconditioner: {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
     let mut hvps = 0;
-    println!("  it   objective        |g|          CG   H v  test acc   time");
+    println!("  it   objective        |g|       H v so far  test acc   time");
     for it in 0..50 {
         let (f, g) = value_and_grad(objective, &p);
         let gnorm = dot(&g, &g).sqrt();
         println!(
-            "{it:4}   {f:.10}   {gnorm:.3e}  {:>4} {hvps:>5}   {:.2}%   {:.2} s",
-            "",
+            "{it:4}   {f:.10}   {gnorm:.3e}  {hvps:>6}     {:.2}%   {:.2} s",
             100.0 * accuracy(&p, test, test_labels),
             start.elapsed().as_secs_f64()
         );
-        if gnorm < 1e-9 {
+        if gnorm < tol_g {
             return (p, f);
         }
-        // The Hessian's diagonal, for the preconditioner.
-        let diag = hessian_diagonal::<N>(&p, x);
-        let precond = (
-            <Weights as backprop::Tensor>::from_flat_fn(|i| 1.0 / diag.0.as_slice()[i]),
-            Vector::from_fn(|i| 1.0 / diag.1[i]),
-        );
+        let precond = Kronecker::new::<N>(&p, x, &a_factor);
         // Preconditioned CG on H s = -g, to |r| <= eta |g| (eta = min(0.5, sqrt |g|)).
         let h = hvp_at(objective, &p);
         let tol = gnorm * gnorm.sqrt().min(0.5);
         let mut s: Params = (Matrix::zeros(), Vector::zeros());
         let mut r = axpy(&(Matrix::zeros(), Vector::zeros()), -1.0, &g);
-        let mut z = times(&precond, &r);
+        let mut z = precond.apply(&r);
         let mut d = z.clone();
         let mut rz = dot(&r, &z);
         let mut cg = 0;
@@ -253,7 +261,7 @@ fn fit<N: Dim>(x: &Csr, labels: &[u8], test: &Csr, test_labels: &[u8]) -> (Param
             if dot(&r, &r).sqrt() <= tol {
                 break;
             }
-            z = times(&precond, &r);
+            z = precond.apply(&r);
             let rz_new = dot(&r, &z);
             d = axpy(&z, rz_new / rz, &d);
             rz = rz_new;
@@ -271,41 +279,156 @@ fn fit<N: Dim>(x: &Csr, labels: &[u8], test: &Csr, test_labels: &[u8]) -> (Param
             }
             step *= 0.5;
         }
-        let _ = cg;
     }
     let f = eval(objective, &p);
     (p, f)
 }
 
-/// The diagonal of the objective's Hessian at `p`: `mean_i x_ij² p_ik (1 - p_ik) + LAMBDA` for
-/// the weights, `mean_i p_ik (1 - p_ik)` for the bias.
-fn hessian_diagonal<N: Dim>(p: &Params, x: &Csr) -> Params {
-    let n = N::USIZE;
-    let mut z = vec![0.0; n * K];
-    x.times(p.0.as_slice(), &mut z);
-    let mut dw = vec![0.0; D * K];
-    let mut db = Bias::zeros();
-    for i in 0..n {
-        let zi = &mut z[i * K..i * K + K];
-        for (zk, bk) in zi.iter_mut().zip(p.1.iter()) {
-            *zk += bk;
-        }
-        let m = zi.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let s: f64 = zi.iter().map(|v| (v - m).exp()).sum();
-        let q: Vec<f64> = zi.iter().map(|v| (v - m).exp() / s).map(|q| q * (1.0 - q)).collect();
-        for (j, v) in x.row(i) {
-            for k in 0..K {
-                dw[j * K + k] += v * v * q[k];
+/// The preconditioner, Kronecker-factored (as K-FAC does): the Hessian's data term
+/// `mean_i (x_i x_iᵀ) ⊗ Q_i` (with `x_i` the pixels and a 1 for the bias, `Q_i = diag p_i -
+/// p_i p_iᵀ`) is approximated by `A ⊗ B` with `A = mean x xᵀ` (785 x 785, from the data once)
+/// and `B = mean Q_i` (10 x 10, at each Newton step), damped to `(A + γ I) ⊗ (B + γ I)`,
+/// `γ = sqrt(LAMBDA)`. It captures what a diagonal cannot: neighbouring pixels are strongly
+/// correlated, and softmax is unchanged by adding one number to every class.
+struct Kronecker {
+    /// Cholesky factor (lower, row-major) of `A + γ I`.
+    a: Vec<f64>,
+    /// Cholesky factor of `B + γ I`.
+    b: [[f64; K]; K],
+}
+
+const A_DIM: usize = D + 1;
+
+impl Kronecker {
+    /// `A + γ I` factored, from the training images.
+    fn data_factor(x: &Csr) -> Vec<f64> {
+        let n = x.rows();
+        let mut a = vec![0.0; A_DIM * A_DIM];
+        let mut row: Vec<(usize, f64)> = Vec::with_capacity(A_DIM);
+        for i in 0..n {
+            row.clear();
+            row.extend(x.row(i));
+            row.push((D, 1.0));
+            for (ia, &(ja, va)) in row.iter().enumerate() {
+                let ar = &mut a[ja * A_DIM..ja * A_DIM + A_DIM];
+                for &(jb, vb) in &row[..=ia] {
+                    ar[jb] += va * vb;
+                }
             }
         }
-        for k in 0..K {
-            db[k] += q[k];
+        let gamma = LAMBDA.sqrt();
+        for r in 0..A_DIM {
+            for c in 0..=r {
+                a[r * A_DIM + c] /= n as f64;
+            }
+            a[r * A_DIM + r] += gamma;
+        }
+        // In-place Cholesky (lower triangle).
+        for j in 0..A_DIM {
+            let (done, rest) = a.split_at_mut(j * A_DIM);
+            let rj = &mut rest[..A_DIM];
+            for k in 0..j {
+                let rk = &done[k * A_DIM..k * A_DIM + A_DIM];
+                let s: f64 = (0..k).map(|m| rj[m] * rk[m]).sum();
+                rj[k] = (rj[k] - s) / rk[k];
+            }
+            let s: f64 = (0..j).map(|m| rj[m] * rj[m]).sum();
+            rj[j] = (rj[j] - s).max(1e-300).sqrt();
+        }
+        a
+    }
+
+    /// The class factor at `p`, with the data factor computed once.
+    fn new<N: Dim>(p: &Params, x: &Csr, a: &[f64]) -> Kronecker {
+        let n = N::USIZE;
+        let mut z = vec![0.0; n * K];
+        x.times(p.0.as_slice(), &mut z);
+        let mut b = [[0.0; K]; K];
+        for zi in z.chunks_exact_mut(K) {
+            for (zk, bk) in zi.iter_mut().zip(p.1.iter()) {
+                *zk += bk;
+            }
+            let m = zi.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let s: f64 = zi.iter().map(|v| (v - m).exp()).sum();
+            let q: [f64; K] = core::array::from_fn(|k| (zi[k] - m).exp() / s);
+            for r in 0..K {
+                for c in 0..K {
+                    b[r][c] += if r == c { q[r] } else { 0.0 } - q[r] * q[c];
+                }
+            }
+        }
+        let gamma = LAMBDA.sqrt();
+        let b: [[f64; K]; K] = core::array::from_fn(|r| {
+            core::array::from_fn(|c| b[r][c] / n as f64 + if r == c { gamma } else { 0.0 })
+        });
+        Kronecker {
+            a: a.to_vec(),
+            b: cholesky(&b),
         }
     }
-    (
-        <Weights as backprop::Tensor>::from_flat_fn(|i| dw[i] / n as f64 + LAMBDA),
-        Vector::from_fn(|k| (db[k] / n as f64).max(1e-12)),
-    )
+
+    /// `M⁻¹ r = (A + γI)⁻¹ R (B + γI)⁻¹`, with `R` the 785 x 10 stack of `W` and `b`.
+    fn apply(&self, r: &Params) -> Params {
+        let mut y = vec![[0.0; K]; A_DIM];
+        for (j, yj) in y.iter_mut().enumerate().take(D) {
+            yj.copy_from_slice(&r.0.as_slice()[j * K..j * K + K]);
+        }
+        y[D] = core::array::from_fn(|k| r.1[k]);
+        // Forward then backward substitution with L, ten columns at once.
+        for i in 0..A_DIM {
+            let li = &self.a[i * A_DIM..i * A_DIM + A_DIM];
+            let mut acc = y[i];
+            for (m, ym) in y[..i].iter().enumerate() {
+                for k in 0..K {
+                    acc[k] -= li[m] * ym[k];
+                }
+            }
+            y[i] = acc.map(|v| v / li[i]);
+        }
+        for i in (0..A_DIM).rev() {
+            let yi = y[i].map(|v| v / self.a[i * A_DIM + i]);
+            y[i] = yi;
+            let li = &self.a[i * A_DIM..i * A_DIM + i];
+            for (ym, &l) in y[..i].iter_mut().zip(li) {
+                for (v, w) in ym.iter_mut().zip(&yi) {
+                    *v -= l * w;
+                }
+            }
+        }
+        for yj in y.iter_mut() {
+            solve(&self.b, yj);
+        }
+        (
+            <Weights as backprop::Tensor>::from_flat_fn(|i| y[i / K][i % K]),
+            Vector::from(y[D]),
+        )
+    }
+}
+
+/// The lower Cholesky factor of a symmetric positive definite matrix.
+fn cholesky(a: &[[f64; K]; K]) -> [[f64; K]; K] {
+    let mut l = [[0.0; K]; K];
+    for i in 0..K {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            l[i][j] = if i == j {
+                (a[i][i] - s).max(1e-300).sqrt()
+            } else {
+                (a[i][j] - s) / l[j][j]
+            };
+        }
+    }
+    l
+}
+
+/// Solves `l lᵀ x = b` in place.
+fn solve(l: &[[f64; K]; K], b: &mut [f64; K]) {
+    for i in 0..K {
+        b[i] = (b[i] - (0..i).map(|k| l[i][k] * b[k]).sum::<f64>()) / l[i][i];
+    }
+    for i in (0..K).rev() {
+        b[i] = (b[i] - (i + 1..K).map(|k| l[k][i] * b[k]).sum::<f64>()) / l[i][i];
+    }
 }
 
 fn accuracy(p: &Params, x: &Csr, labels: &[u8]) -> f64 {
@@ -342,7 +465,7 @@ fn sunspots(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     let zero: Ar = (Vector::zeros(), 0.0);
     let (f0, g) = value_and_grad(loss, &zero);
     let rows = hessian(loss, &zero); // 10 rows, one per parameter
-    // Solve H s = -g (10 x 10, Gaussian elimination with partial pivoting).
+                                     // Solve H s = -g (10 x 10, Gaussian elimination with partial pivoting).
     let flat = |p: &Ar| -> Vec<f64> { p.0.iter().cloned().chain([p.1]).collect() };
     let mut a: Vec<Vec<f64>> = rows.iter().map(flat).collect();
     let mut b: Vec<f64> = flat(&g).iter().map(|v| -v).collect();
@@ -353,12 +476,14 @@ fn sunspots(path: &str) -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or(col);
         a.swap(col, piv);
         b.swap(col, piv);
-        for r in col + 1..n {
-            let m = a[r][col] / a[col][col];
-            for c in col..n {
-                a[r][c] -= m * a[col][c];
+        let (top, below) = a.split_at_mut(col + 1);
+        let pivot_row = &top[col];
+        for (r, row) in below.iter_mut().enumerate() {
+            let m = row[col] / pivot_row[col];
+            for (v, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *v -= m * p;
             }
-            b[r] -= m * b[col];
+            b[col + 1 + r] -= m * b[col];
         }
     }
     let mut s = vec![0.0; n];
@@ -374,7 +499,15 @@ fn sunspots(path: &str) -> Result<(), Box<dyn std::error::Error>> {
         f1,
         f1 * 1e4
     );
-    println!("  coefficients (lags 1-9): {:?}, constant {:.4}", fit.0.as_slice().iter().map(|v| (v * 1e4).round() / 1e4).collect::<Vec<_>>(), fit.1 * 100.0);
+    println!(
+        "  coefficients (lags 1-9): {:?}, constant {:.4}",
+        fit.0
+            .as_slice()
+            .iter()
+            .map(|v| (v * 1e4).round() / 1e4)
+            .collect::<Vec<_>>(),
+        fit.1 * 100.0
+    );
     Ok(())
 }
 
@@ -387,20 +520,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get(1)
         .map_or("../shared/data/sunspots/sunspots.csv", |s| s.as_str());
 
+    let tol_g = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--tol="))
+        .map_or(Ok(1e-6), str::parse)?;
     let m = load_mnist(mnist_dir)?;
     let test = Csr::new(&m.test_images, m.test_labels.len());
     let t = Instant::now();
     let (_, f) = if short {
         let x = Csr::new(&m.train_images, 2000);
-        fit::<typenum::Prod<typenum::U20, typenum::U100>>(&x, &m.train_labels, &test, &m.test_labels)
+        fit::<typenum::Prod<typenum::U20, typenum::U100>>(
+            &x,
+            &m.train_labels,
+            &test,
+            &m.test_labels,
+            tol_g,
+        )
     } else {
         let x = Csr::new(&m.train_images, 60_000);
-        fit::<typenum::Prod<typenum::U600, typenum::U100>>(&x, &m.train_labels, &test, &m.test_labels)
+        fit::<typenum::Prod<typenum::U600, typenum::U100>>(
+            &x,
+            &m.train_labels,
+            &test,
+            &m.test_labels,
+            tol_g,
+        )
     };
     println!(
-        "final objective {f:.10} ({:.1} s); scikit-learn's newton-cg: 0.2592483 (full data)",
+        "final objective {f:.10} in {:.1} s on one thread",
         t.elapsed().as_secs_f64()
     );
+    if !short {
+        // scikit-learn 1.9.1, newton-cg, tol 1e-10: 0.2592483 in 63 s of CPU.
+        println!(
+            "scikit-learn's optimum 0.2592483: relative difference {:.1e}",
+            (f - 0.2592483) / 0.2592483
+        );
+    }
     sunspots(sun)?;
     Ok(())
 }

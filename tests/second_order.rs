@@ -96,7 +96,10 @@ where
     }
     // Linear operations have H v = 0 on their own: each case multiplies them by something of
     // the input, so a zero H v means nothing was checked.
-    assert!(largest > 1e-8, "{name}: H v is zero: the case checks nothing");
+    assert!(
+        largest > 1e-8,
+        "{name}: H v is zero: the case checks nothing"
+    );
 }
 
 /// Every operation of the table (`backprop::ops::table::operations`), each at two points along
@@ -130,25 +133,50 @@ fn every_operation_has_checked_second_derivatives() {
     let xs2 = vec![-2.5_f64, 0.01, 3.0, -0.2, 1.5];
 
     // Elementwise functions (positive points for ln and sqrt; both signs elsewhere).
-    second!("exp", [w.clone(), w2.clone()], u.clone(), |a, c| a.exp().dot(c));
-    second!("ln", [v.clone(), v2.clone()], u.clone(), |a, c| a.ln().dot(c));
-    second!("sin", [w.clone(), w2.clone()], u.clone(), |a, c| a.sin().dot(c));
-    second!("cos", [w.clone(), w2.clone()], u.clone(), |a, c| a.cos().dot(c));
-    second!("tan", [w.clone(), w.map(|x| x * 1.4)], u.clone(), |a, c| a.tan().dot(c));
-    second!("tanh", [w.clone(), w2.clone()], u.clone(), |a, c| a.tanh().dot(c));
-    second!("sqrt", [v.clone(), v2.clone()], u.clone(), |a, c| a.sqrt().dot(c));
-    second!("abs", [w.clone(), w2.clone()], u.clone(), |a, c| a.abs().dot(c)
+    second!("exp", [w.clone(), w2.clone()], u.clone(), |a, c| a
+        .exp()
+        .dot(c));
+    second!("ln", [v.clone(), v2.clone()], u.clone(), |a, c| a
+        .ln()
+        .dot(c));
+    second!("sin", [w.clone(), w2.clone()], u.clone(), |a, c| a
+        .sin()
+        .dot(c));
+    second!("cos", [w.clone(), w2.clone()], u.clone(), |a, c| a
+        .cos()
+        .dot(c));
+    second!("tan", [w.clone(), w.map(|x| x * 1.4)], u.clone(), |a, c| a
+        .tan()
+        .dot(c));
+    second!("tanh", [w.clone(), w2.clone()], u.clone(), |a, c| a
+        .tanh()
+        .dot(c));
+    second!("sqrt", [v.clone(), v2.clone()], u.clone(), |a, c| a
+        .sqrt()
+        .dot(c));
+    second!("abs", [w.clone(), w2.clone()], u.clone(), |a, c| a
+        .abs()
+        .dot(c)
         * a.sum());
-    second!("recip", [v.clone(), v2.clone()], u.clone(), |a, c| a.recip().dot(c));
+    second!("recip", [v.clone(), v2.clone()], u.clone(), |a, c| a
+        .recip()
+        .dot(c));
     second!("logistic", [w.clone(), w2.clone()], u.clone(), |a, c| a
         .logistic()
         .dot(c));
-    second!("relu", [w.clone(), w2.clone()], u.clone(), |a, c| a.relu().dot(c)
+    second!("relu", [w.clone(), w2.clone()], u.clone(), |a, c| a
+        .relu()
+        .dot(c)
         * a.sum());
-    second!("softplus", [w.clone(), w2.map(|x| x * 5.0)], u.clone(), |a, c| a
-        .softplus()
-        .dot(c));
-    second!("powi", [w.clone(), w2.clone()], u.clone(), |a, c| a.powi(3).dot(c)
+    second!(
+        "softplus",
+        [w.clone(), w2.map(|x| x * 5.0)],
+        u.clone(),
+        |a, c| a.softplus().dot(c)
+    );
+    second!("powi", [w.clone(), w2.clone()], u.clone(), |a, c| a
+        .powi(3)
+        .dot(c)
         + a.powi(-2).sum());
     // Operators, between values and with numbers on either side, and negation.
     second!("add", [w.clone(), w2.clone()], u.clone(), |a, c| ((a + c)
@@ -170,16 +198,22 @@ fn every_operation_has_checked_second_derivatives() {
         + (1.0 / a)
         + a / a.sum())
     .sum());
-    second!("neg", [w.clone(), w2.clone()], u.clone(), |a, c| (-a).dot(c)
+    second!("neg", [w.clone(), w2.clone()], u.clone(), |a, c| (-a)
+        .dot(c)
         * a.sum());
-    second!("powf", [v.clone(), v2.clone()], 1.7_f64, |a, c| a.powf(c).sum()
+    second!("powf", [v.clone(), v2.clone()], 1.7_f64, |a, c| a
+        .powf(c)
+        .sum()
         + a.powf(a).sum());
     // Reductions.
-    second!("sum", [m.clone(), m2.clone()], n.clone(), |a, c| (a * c).sum()
+    second!("sum", [m.clone(), m2.clone()], n.clone(), |a, c| (a * c)
+        .sum()
         * a.sum());
-    second!("mean", [m.clone(), m2.clone()], n.clone(), |a, c| (a * c).mean()
+    second!("mean", [m.clone(), m2.clone()], n.clone(), |a, c| (a * c)
+        .mean()
         * a.mean());
-    second!("norm", [m.clone(), m2.clone()], n.clone(), |a, c| (a + c).norm());
+    second!("norm", [m.clone(), m2.clone()], n.clone(), |a, c| (a + c)
+        .norm());
     second!("row_sums", [m.clone(), m2.clone()], v.clone(), |a, c| a
         .row_sums()
         .dot(c)
@@ -204,7 +238,8 @@ fn every_operation_has_checked_second_derivatives() {
         * c)
         .sum()
         * a.sum());
-    second!("trace", [m.clone(), m2.clone()], n.clone(), |a, c| (a * c).trace()
+    second!("trace", [m.clone(), m2.clone()], n.clone(), |a, c| (a * c)
+        .trace()
         * a.trace());
     second!("matvec", [m.clone(), m2.clone()], v.clone(), |a, c| a
         .matvec(c)
@@ -218,7 +253,9 @@ fn every_operation_has_checked_second_derivatives() {
         .matmul_t(c)
         .norm()
         + a.matmul_t(a).sum());
-    second!("outer", [w.clone(), w2.clone()], u.clone(), |a, c| a.outer(c).norm()
+    second!("outer", [w.clone(), w2.clone()], u.clone(), |a, c| a
+        .outer(c)
+        .norm()
         + a.outer(a).sum());
     second!("dot", [w.clone(), w2.clone()], u.clone(), |a, c| a.dot(c)
         * a.dot(a));
@@ -235,31 +272,48 @@ fn every_operation_has_checked_second_derivatives() {
         .stack_rows(c)
         .norm());
     // Losses.
-    second!("squared_error", [m.clone(), m2.clone()], n.clone(), |a, c| {
-        squared_error(a, c) * squared_error(a, c)
-    });
-    second!("cross_entropy", [p.clone(), p2.clone()], n.clone(), |a, c| {
-        cross_entropy(a, c)
-    });
-    second!("softmax_cross_entropy", [w.clone(), w2.clone()], v.clone(), |a, c| {
-        softmax_cross_entropy(a, c)
-    });
-    second!("softmax_cross_entropy_rows", [m.clone(), m2.clone()], p.clone(), |a, c| {
-        softmax_cross_entropy_rows(a, c)
-    });
+    second!(
+        "squared_error",
+        [m.clone(), m2.clone()],
+        n.clone(),
+        |a, c| { squared_error(a, c) * squared_error(a, c) }
+    );
+    second!(
+        "cross_entropy",
+        [p.clone(), p2.clone()],
+        n.clone(),
+        |a, c| { cross_entropy(a, c) }
+    );
+    second!(
+        "softmax_cross_entropy",
+        [w.clone(), w2.clone()],
+        v.clone(),
+        |a, c| { softmax_cross_entropy(a, c) }
+    );
+    second!(
+        "softmax_cross_entropy_rows",
+        [m.clone(), m2.clone()],
+        p.clone(),
+        |a, c| { softmax_cross_entropy_rows(a, c) }
+    );
     // Containers.
-    second!("sum_items", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a.sum_items()
+    second!("sum_items", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a
+        .sum_items()
         * a.sum_items()
         * c);
-    second!("product", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a.product()
+    second!("product", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a
+        .product()
         * c);
-    second!("maximum", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a.maximum()
+    second!("maximum", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a
+        .maximum()
         * a.sum_items()
         * c);
-    second!("minimum", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a.minimum()
+    second!("minimum", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a
+        .minimum()
         * a.sum_items()
         * c);
-    second!("length", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a.length()
+    second!("length", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a
+        .length()
         * a.sum_items()
         * a.sum_items()
         * c);
@@ -306,10 +360,7 @@ fn nodes_with_structure_have_checked_second_derivatives() {
     );
     check(
         "then",
-        |(w, b, h)| {
-            (w.matvec(h) + b, h)
-                .then(|(z, h)| z.tanh().dot(z) * h.sum() + z.sum().exp())
-        },
+        |(w, b, h)| (w.matvec(h) + b, h).then(|(z, h)| z.tanh().dot(z) * h.sum() + z.sum().exp()),
         &x,
         &v,
     );
@@ -425,10 +476,16 @@ fn the_hessian_of_logsumexp_is_diag_p_minus_p_p_transpose() {
         }
         // Softmax's second order stays finite there too.
         let (_, g, hv) = hvp(|x| x.softmax().dot(x), &x, &x);
-        assert!(flat(&g).iter().chain(flat(&hv).iter()).all(|v| v.is_finite()));
+        assert!(flat(&g)
+            .iter()
+            .chain(flat(&hv).iter())
+            .all(|v| v.is_finite()));
         let target = Vector::<f64, U4>::from_fn(|i| p[i]);
         let (_, g, hv) = hvp(|x| softmax_cross_entropy(x, constant(&target)), &x, &x);
-        assert!(flat(&g).iter().chain(flat(&hv).iter()).all(|v| v.is_finite()));
+        assert!(flat(&g)
+            .iter()
+            .chain(flat(&hv).iter())
+            .all(|v| v.is_finite()));
     }
 }
 
@@ -454,7 +511,11 @@ fn the_hessian_of_logistic_regression_is_xt_diag_p_one_minus_p_x() {
             let want: f64 = (0..5)
                 .map(|i| xm[(i, a)] * p[i] * (1.0 - p[i]) * xm[(i, b)])
                 .sum();
-            assert!((h[(a, b)] - want).abs() < 1e-12, "{a},{b}: {} vs {want}", h[(a, b)]);
+            assert!(
+                (h[(a, b)] - want).abs() < 1e-12,
+                "{a},{b}: {} vs {want}",
+                h[(a, b)]
+            );
         }
     }
 }

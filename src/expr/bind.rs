@@ -183,11 +183,13 @@ where
         let (mut dz, mut dzt) = (c.1.zero_like(), c.1.zero_like());
         reading_and_writing(x, &c.1, g, &mut dz, |fx, gx| {
             reading_and_writing(t, &tc.1, gt, &mut dzt, |ft, gtf| {
-                self.body.backward_tangent(fx, ft, &c.2, &tc.2, dy, dyt, gx, gtf)
+                self.body
+                    .backward_tangent(fx, ft, &c.2, &tc.2, dy, dyt, gx, gtf)
             })
         });
         if A::NEEDS_GRAD {
-            self.bound.backward_tangent(x, t, &c.0, &tc.0, dz, Some(dzt), g, gt);
+            self.bound
+                .backward_tangent(x, t, &c.0, &tc.0, dz, Some(dzt), g, gt);
         }
     }
 }

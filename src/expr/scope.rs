@@ -323,7 +323,9 @@ impl<In, A: super::Diff<In>, B: super::Expr> super::Diff<In> for Within<A, B> {
     }
 }
 
-impl<In, A: crate::tangent::Tangent<In>, B: super::Expr> crate::tangent::Tangent<In> for Within<A, B> {
+impl<In, A: crate::tangent::Tangent<In>, B: super::Expr> crate::tangent::Tangent<In>
+    for Within<A, B>
+{
     type TCache = A::TCache;
     super::seal!();
     #[inline(always)]

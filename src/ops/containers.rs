@@ -742,7 +742,14 @@ where
     x.items()
         .iter()
         .enumerate()
-        .map(|(i, &v)| crate::dual::Dual::new(v, ts.get(i).copied().unwrap_or_else(<X::Item as num_traits::Zero>::zero)))
+        .map(|(i, &v)| {
+            crate::dual::Dual::new(
+                v,
+                ts.get(i)
+                    .copied()
+                    .unwrap_or_else(<X::Item as num_traits::Zero>::zero),
+            )
+        })
         .collect()
 }
 

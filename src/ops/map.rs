@@ -509,7 +509,11 @@ where
     fn tangent(&self, x: &In, t: &In, c: &Self::Cache) -> Self::TCache {
         let ta = self.a.tangent(x, t, &c.0);
         let yt = self.a.tvalue(t, &ta).map(|xt| {
-            let (xs, ys, ts) = (self.a.value(x, &c.0).as_slice(), c.1.as_slice(), xt.as_slice());
+            let (xs, ys, ts) = (
+                self.a.value(x, &c.0).as_slice(),
+                c.1.as_slice(),
+                xt.as_slice(),
+            );
             A::Out::from_flat_fn(|i| ElemFn::<_>::df(&self.f, xs[i], ys[i]) * ts[i])
         });
         (ta, yt)
@@ -532,7 +536,11 @@ where
     ) {
         use crate::dual::Dual;
         type E<A> = <<A as Expr>::Out as Tensor>::Elem;
-        let (xs, ys, ds) = (self.a.value(x, &c.0).as_slice(), c.1.as_slice(), dy.as_slice());
+        let (xs, ys, ds) = (
+            self.a.value(x, &c.0).as_slice(),
+            c.1.as_slice(),
+            dy.as_slice(),
+        );
         let xt = self.a.tvalue(t, &tc.0);
         let df = |i: usize| ElemFn::<E<A>>::df(&self.f, xs[i], ys[i]);
         crate::tangent::send_tangent(

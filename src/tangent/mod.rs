@@ -233,8 +233,15 @@ where
 /// See [`dual_unary_tangent`].
 #[doc(hidden)]
 #[inline]
-pub fn dual_unary_curvature<X, Op>(op: &Op, x: &X, y: &UOut<Op, X>, xt: &X, yt: &UOut<Op, X>, dy: &UOut<Op, X>, gt: &mut X)
-where
+pub fn dual_unary_curvature<X, Op>(
+    op: &Op,
+    x: &X,
+    y: &UOut<Op, X>,
+    xt: &X,
+    yt: &UOut<Op, X>,
+    dy: &UOut<Op, X>,
+    gt: &mut X,
+) where
     X: Tensor,
     Op: UnaryOp<X> + UnaryOp<Lifted<X>, Out = Lifted<<Op as UnaryOp<X>>::Out>>,
     <Op as UnaryOp<X>>::Out: Tensor<Elem = X::Elem>,
@@ -248,14 +255,24 @@ where
 /// A binary rule by dual numbers: the operation's own passes on `a + ȧ ε`, `b + ḃ ε`.
 #[doc(hidden)]
 #[inline]
-pub fn dual_binary_tangent<A, B, Op>(op: &Op, a: &A, b: &B, at: Option<&A>, bt: Option<&B>) -> BOut<Op, A, B>
+pub fn dual_binary_tangent<A, B, Op>(
+    op: &Op,
+    a: &A,
+    b: &B,
+    at: Option<&A>,
+    bt: Option<&B>,
+) -> BOut<Op, A, B>
 where
     A: Tensor,
     B: Tensor<Elem = A::Elem>,
     Op: BinaryOp<A, B> + BinaryOp<Lifted<A>, Lifted<B>, Out = Lifted<<Op as BinaryOp<A, B>>::Out>>,
     <Op as BinaryOp<A, B>>::Out: Tensor<Elem = A::Elem>,
 {
-    eps::<BOut<Op, A, B>>(&BinaryOp::<Lifted<A>, Lifted<B>>::forward(op, &lift(a, at), &lift(b, bt)))
+    eps::<BOut<Op, A, B>>(&BinaryOp::<Lifted<A>, Lifted<B>>::forward(
+        op,
+        &lift(a, at),
+        &lift(b, bt),
+    ))
 }
 
 /// See [`dual_binary_tangent`]; `first` picks the operand whose curvature term is added.
