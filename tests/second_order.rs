@@ -276,25 +276,25 @@ fn every_operation_has_checked_second_derivatives() {
         "squared_error",
         [m.clone(), m2.clone()],
         n.clone(),
-        |a, c| { squared_error(a, c) * squared_error(a, c) }
+        |a, c| squared_error(a, c) * squared_error(a, c)
     );
     second!(
         "cross_entropy",
         [p.clone(), p2.clone()],
         n.clone(),
-        |a, c| { cross_entropy(a, c) }
+        |a, c| cross_entropy(a, c)
     );
     second!(
         "softmax_cross_entropy",
         [w.clone(), w2.clone()],
         v.clone(),
-        |a, c| { softmax_cross_entropy(a, c) }
+        |a, c| softmax_cross_entropy(a, c)
     );
     second!(
         "softmax_cross_entropy_rows",
         [m.clone(), m2.clone()],
         p.clone(),
-        |a, c| { softmax_cross_entropy_rows(a, c) }
+        |a, c| softmax_cross_entropy_rows(a, c)
     );
     // Containers.
     second!("sum_items", [xs.clone(), xs2.clone()], 2.0_f64, |a, c| a

@@ -362,10 +362,20 @@ where
         gt: &mut In,
     ) {
         if crate::tangent::input_gradient_wanted::<Self>() {
-            P::get_mut(g).this_mut().accumulate(&dy);
+            let slot = P::get_mut(g).this_mut();
+            if super::ledger::first_write(slot) {
+                *slot = dy;
+            } else {
+                slot.accumulate(&dy);
+            }
         }
         if let Some(dyt) = dyt {
-            P::get_mut(gt).this_mut().accumulate(&dyt);
+            let slot = P::get_mut(gt).this_mut();
+            if super::ledger::first_write(slot) {
+                *slot = dyt;
+            } else {
+                slot.accumulate(&dyt);
+            }
         }
     }
 }

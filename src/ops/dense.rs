@@ -294,11 +294,20 @@ where
             &tc.0,
             g,
             gt,
-            |g| kernels::rank1_acc(g.as_mut_slice(), dz, h.as_slice()),
+            |g, first| {
+                if first {
+                    kernels::outer(g.as_mut_slice(), dz, h.as_slice())
+                } else {
+                    kernels::rank1_acc(g.as_mut_slice(), dz, h.as_slice())
+                }
+            },
             dzt.is_some() || ht.is_some(),
-            |g| {
-                if let Some(dzt) = dzt {
-                    kernels::rank1_acc(g.as_mut_slice(), dzt, h.as_slice());
+            |g, first| {
+                match (dzt, first) {
+                    (Some(dzt), true) => kernels::outer(g.as_mut_slice(), dzt, h.as_slice()),
+                    (Some(dzt), false) => kernels::rank1_acc(g.as_mut_slice(), dzt, h.as_slice()),
+                    (None, true) => crate::Backprop::set_zero(g),
+                    (None, false) => {}
                 }
                 if let Some(ht) = ht {
                     kernels::rank1_acc(g.as_mut_slice(), dz, ht.as_slice());
@@ -313,9 +322,18 @@ where
             &tc.2,
             g,
             gt,
-            |g| kernels::matvec_t_acc(w.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice()),
+            |g, first| {
+                if first {
+                    kernels::matvec_t(w.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice())
+                } else {
+                    kernels::matvec_t_acc(w.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice())
+                }
+            },
             dzt.is_some() || wt.is_some(),
-            |g| {
+            |g, first| {
+                if first {
+                    crate::Backprop::set_zero(g);
+                }
                 if let Some(wt) = wt {
                     kernels::matvec_t_acc(wt.as_slice(), R::USIZE, C::USIZE, dz, g.as_mut_slice());
                 }
@@ -332,12 +350,19 @@ where
             &tc.1,
             g,
             gt,
-            |g| kernels::add_assign(g.as_mut_slice(), dz),
-            dzt.is_some(),
-            |g| {
-                if let Some(dzt) = dzt {
-                    kernels::add_assign(g.as_mut_slice(), dzt);
+            |g, first| {
+                if first {
+                    g.as_mut_slice().copy_from_slice(dz)
+                } else {
+                    kernels::add_assign(g.as_mut_slice(), dz)
                 }
+            },
+            dzt.is_some(),
+            |g, first| match (dzt, first) {
+                (Some(dzt), true) => g.as_mut_slice().copy_from_slice(dzt),
+                (Some(dzt), false) => kernels::add_assign(g.as_mut_slice(), dzt),
+                (None, true) => crate::Backprop::set_zero(g),
+                (None, false) => {}
             },
         );
     }

@@ -551,18 +551,26 @@ where
             &tc.0,
             g,
             gt,
-            |g| {
+            |g, first| {
                 for (i, g) in g.as_mut_slice().iter_mut().enumerate() {
-                    *g += ds[i] * df(i);
+                    *g = if first {
+                        ds[i] * df(i)
+                    } else {
+                        *g + ds[i] * df(i)
+                    };
                 }
             },
             dyt.is_some() || xt.is_some(),
-            |g| {
+            |g, first| {
                 let g = g.as_mut_slice();
-                if let Some(d) = &dyt {
-                    for (i, (g, &d)) in g.iter_mut().zip(d.as_slice()).enumerate() {
-                        *g += d * df(i);
+                match &dyt {
+                    Some(d) => {
+                        for (i, (g, &d)) in g.iter_mut().zip(d.as_slice()).enumerate() {
+                            *g = if first { d * df(i) } else { *g + d * df(i) };
+                        }
                     }
+                    None if first => g.fill(num_traits::Zero::zero()),
+                    None => {}
                 }
                 if let (Some(xt), Some(yt)) = (xt, &tc.1) {
                     let (ts, yts) = (xt.as_slice(), yt.as_slice());

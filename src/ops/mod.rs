@@ -362,15 +362,28 @@ impl<In, Op: crate::tangent::UnaryTangent<A::Out>, A: crate::tangent::Tangent<In
             &tc.0,
             g,
             gt,
-            |g| self.op.backward(xa, y, &dy, g),
+            |g, first| {
+                crate::tangent::write_or_add(
+                    g,
+                    first,
+                    |g| self.op.backward_write(xa, y, &dy, g),
+                    |g| self.op.backward(xa, y, &dy, g),
+                )
+            },
             has_t,
-            |g| {
-                if let Some(d) = &dyt {
-                    self.op.backward(xa, y, d, g);
-                }
-                if let (Some(xt), Some(yt)) = (xt, &tc.1) {
-                    self.op.curvature(xa, y, xt, yt, &dy, g);
-                }
+            |g, first| {
+                crate::tangent::tangent_terms(
+                    g,
+                    first,
+                    dyt.as_ref(),
+                    |g, d| self.op.backward_write(xa, y, d, g),
+                    |g, d| self.op.backward(xa, y, d, g),
+                    |g| {
+                        if let (Some(xt), Some(yt)) = (xt, &tc.1) {
+                            self.op.curvature(xa, y, xt, yt, &dy, g);
+                        }
+                    },
+                )
             },
         );
     }
@@ -422,15 +435,28 @@ where
             &tc.0,
             g,
             gt,
-            |g| self.op.backward_a(va, vb, y, &dy, g),
+            |g, first| {
+                crate::tangent::write_or_add(
+                    g,
+                    first,
+                    |g| self.op.backward_a_write(va, vb, y, &dy, g),
+                    |g| self.op.backward_a(va, vb, y, &dy, g),
+                )
+            },
             has_t,
-            |g| {
-                if let Some(d) = &dyt {
-                    self.op.backward_a(va, vb, y, d, g);
-                }
-                if let Some(yt) = &tc.2 {
-                    self.op.curvature_a(va, vb, y, at, bt, yt, &dy, g);
-                }
+            |g, first| {
+                crate::tangent::tangent_terms(
+                    g,
+                    first,
+                    dyt.as_ref(),
+                    |g, d| self.op.backward_a_write(va, vb, y, d, g),
+                    |g, d| self.op.backward_a(va, vb, y, d, g),
+                    |g| {
+                        if let Some(yt) = &tc.2 {
+                            self.op.curvature_a(va, vb, y, at, bt, yt, &dy, g);
+                        }
+                    },
+                )
             },
         );
         crate::tangent::send_tangent(
@@ -441,15 +467,28 @@ where
             &tc.1,
             g,
             gt,
-            |g| self.op.backward_b(va, vb, y, &dy, g),
+            |g, first| {
+                crate::tangent::write_or_add(
+                    g,
+                    first,
+                    |g| self.op.backward_b_write(va, vb, y, &dy, g),
+                    |g| self.op.backward_b(va, vb, y, &dy, g),
+                )
+            },
             has_t,
-            |g| {
-                if let Some(d) = &dyt {
-                    self.op.backward_b(va, vb, y, d, g);
-                }
-                if let Some(yt) = &tc.2 {
-                    self.op.curvature_b(va, vb, y, at, bt, yt, &dy, g);
-                }
+            |g, first| {
+                crate::tangent::tangent_terms(
+                    g,
+                    first,
+                    dyt.as_ref(),
+                    |g, d| self.op.backward_b_write(va, vb, y, d, g),
+                    |g, d| self.op.backward_b(va, vb, y, d, g),
+                    |g| {
+                        if let Some(yt) = &tc.2 {
+                            self.op.curvature_b(va, vb, y, at, bt, yt, &dy, g);
+                        }
+                    },
+                )
             },
         );
     }

@@ -434,9 +434,11 @@ macro_rules! second_order {
 }
 pub(crate) use second_order;
 
-/// Sends a contribution to child `a` in the tangent backward pass: `add` adds its part of
-/// the gradient, `add_t` (when `has_t`) its part of the gradient's tangent, straight into a
-/// placeholder's slots, or into zeroed temporaries handed to the child's own pass.
+/// Sends a contribution to child `a` in the tangent backward pass: `add(slot, first)` delivers
+/// its part of the gradient, `add_t(slot, first)` (when `has_t`) its part of the gradient's
+/// tangent, straight into a placeholder's slots, or into temporaries handed to the child's own
+/// pass. With `first` true the slot may hold anything and must be *written* (never read): the
+/// first write to a slot in a ledger-mode pass, and every temporary (see `expr::ledger`).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn send_tangent<In, A: Tangent<In>>(
@@ -447,33 +449,70 @@ pub(crate) fn send_tangent<In, A: Tangent<In>>(
     tc: &A::TCache,
     g: &mut In,
     gt: &mut In,
-    add: impl FnOnce(&mut A::Out),
+    add: impl FnOnce(&mut A::Out, bool),
     has_t: bool,
-    add_t: impl FnOnce(&mut A::Out),
+    add_t: impl FnOnce(&mut A::Out, bool),
 ) {
     if !A::NEEDS_GRAD {
         return;
     }
     if let Some(slot) = a.grad_slot(g) {
         if input_gradient_wanted::<A>() {
-            add(slot);
+            let first = crate::expr::ledger::first_write(slot);
+            add(slot, first);
         }
         if has_t {
             if let Some(slot) = a.grad_slot(gt) {
-                add_t(slot);
+                let first = crate::expr::ledger::first_write(slot);
+                add_t(slot, first);
             }
         }
     } else {
         let v = a.value(x, c);
-        let mut ga = v.zero_like();
-        add(&mut ga);
+        let mut ga = v.stale_like();
+        add(&mut ga, true);
         let gat = has_t.then(|| {
-            let mut z = v.zero_like();
-            add_t(&mut z);
+            let mut z = v.stale_like();
+            add_t(&mut z, true);
             z
         });
         a.backward_tangent(x, t, c, tc, ga, gat, g, gt);
     }
+}
+
+/// Delivers `J dy` with `write` (on a slot that may hold anything) or `add`.
+#[inline(always)]
+pub(crate) fn write_or_add<X: Backprop>(
+    slot: &mut X,
+    first: bool,
+    write: impl FnOnce(&mut X),
+    add: impl FnOnce(&mut X),
+) {
+    if first {
+        write(slot)
+    } else {
+        add(slot)
+    }
+}
+
+/// For a tangent slot: the `Jᵀ dẏ` term when `dẏ` is not zero (written or added), else a zero
+/// where the slot must be written; then the curvature term, added.
+#[inline(always)]
+pub(crate) fn tangent_terms<X: Backprop, D>(
+    slot: &mut X,
+    first: bool,
+    dyt: Option<&D>,
+    write: impl FnOnce(&mut X, &D),
+    add: impl FnOnce(&mut X, &D),
+    curvature: impl FnOnce(&mut X),
+) {
+    match (dyt, first) {
+        (Some(d), true) => write(slot, d),
+        (Some(d), false) => add(slot, d),
+        (None, true) => slot.set_zero(),
+        (None, false) => {}
+    }
+    curvature(slot);
 }
 
 std::thread_local! {
@@ -572,16 +611,52 @@ where
 
 /// The passes of [`hvp`] on a built expression.
 fn run_hvp<In: Input, N: Tangent<In>>(e: &N, x: &In, v: &In) -> (N::Out, In, In) {
-    // Plain accumulation into zeroed buffers: the ledger's write-once mode is the first-order
-    // passes' alone.
+    with_forward(e, x, |cache| {
+        let tc = e.tangent(x, v, cache);
+        let y = e.value(x, cache).clone();
+        let (g, gt) = tangent_backward(e, x, v, cache, &tc, true);
+        (y, g, gt)
+    })
+}
+
+/// The backward pass with its tangent, seeded with `dy = 1`, `dẏ = 0`: the gradient (when
+/// `want_g`; else it is not computed, and what is returned in its place is to be dropped) and
+/// `H v`. Like the first-order entry points, it
+/// writes each leaf once where the tree allows it (ledger mode, see `expr::ledger`), else
+/// zeroes and accumulates.
+fn tangent_backward<In: Input, N: Tangent<In>>(
+    e: &N,
+    x: &In,
+    v: &In,
+    cache: &N::Cache,
+    tc: &N::TCache,
+    want_g: bool,
+) -> (In, In) {
+    let dy = || e.value(x, cache).one_like();
+    if N::OVERWRITE && In::LEDGER {
+        let (mut g, mut gt) = (x.stale_like(), x.stale_like());
+        let mut ledger = crate::expr::ledger::Ledger::new();
+        crate::expr::ledger::with_ledger(&mut ledger, || {
+            e.backward_tangent(x, v, cache, tc, dy(), None, &mut g, &mut gt)
+        });
+        if !ledger.overflowed() {
+            if want_g {
+                g.zero_unwritten(&ledger);
+            }
+            gt.zero_unwritten(&ledger);
+            return (g, gt);
+        }
+    }
+    // Plain accumulation into zeroed buffers.
     without_ledger(|| {
-        with_forward(e, x, |cache| {
-            let tc = e.tangent(x, v, cache);
-            let y = e.value(x, cache).clone();
-            let (mut g, mut gt) = (x.zero_like(), x.zero_like());
-            e.backward_tangent(x, v, cache, &tc, y.one_like(), None, &mut g, &mut gt);
-            (y, g, gt)
-        })
+        let mut g = if want_g {
+            x.zero_like()
+        } else {
+            x.stale_like()
+        };
+        let mut gt = x.zero_like();
+        e.backward_tangent(x, v, cache, tc, dy(), None, &mut g, &mut gt);
+        (g, gt)
     })
 }
 
@@ -637,13 +712,8 @@ impl<In: Input, N: Tangent<In>> HvpAt<'_, In, N> {
             }
         }
         let _restore = Restore(INPUT_GRADIENT.with(|w| w.replace(false)));
-        without_ledger(|| {
-            let tc = e.tangent(x, v, cache);
-            let (mut g, mut gt) = (x.zero_like(), x.zero_like());
-            let dy = e.value(x, cache).one_like();
-            e.backward_tangent(x, v, cache, &tc, dy, None, &mut g, &mut gt);
-            gt
-        })
+        let tc = e.tangent(x, v, cache);
+        tangent_backward(e, x, v, cache, &tc, false).1
     }
 }
 
