@@ -17,9 +17,9 @@ for path in glob.glob("target/criterion/*/*/new/estimates.json") + glob.glob(
     with open(path) as f:
         rows.setdefault(group, {})[variant] = json.load(f)["median"]["point_estimate"]
 
-lines = [f"| {'case':32} | {'variant':20} | median | ratio to manual (or static) |", "|---|---|---:|---:|"]
+lines = [f"| {'case':32} | {'variant':20} | median | ratio to manual (or static, or gradient) |", "|---|---|---:|---:|"]
 for group, v in sorted(rows.items()):
-    base = "manual" if "manual" in v else "static" if "static" in v else None
+    base = next((b for b in ("manual", "static", "gradient") if b in v), None)
     if base is None:
         continue
     m = v[base]
@@ -127,6 +127,23 @@ tape_goals = "\n".join([
          float(allocs.get(("tanh-2-16-16-1_gradient", "tape"), float("nan"))), 0),
 ])
 
+SO = "mnist-784-300-100-10_second-order"
+second_goals = "\n".join([
+    goal("784-300-100-10 `hvp` (value, gradient and H v), x `value_and_grad`",
+         ratio(SO, "hvp", "gradient"), 3.0),
+    goal("the same, stretch goal", ratio(SO, "hvp", "gradient"), 2.5),
+    goal("784-300-100-10 `jvp`, x the forward pass (`eval`)", ratio(SO, "jvp", "forward"), 2.0),
+])
+second_reading = (
+    f"`H v` at a point prepared once (`tangent::hvp_at`, what CG in a Newton step pays): "
+    f"{ratio(SO, 'hvp-at', 'gradient'):.2f}x the gradient. `jvp` reads the first layer's matrix "
+    f"and its tangent, 1.9 MB each: {ratio(SO, 'jvp', 'forward-twice'):.2f}x two forward passes "
+    f"that read the same two matrices (`forward-twice`); one matrix fits this machine's 2 MB L2 "
+    f"cache and two do not, so the one-matrix forward pass is the faster baseline. The tape of dual "
+    f"numbers: H v at {ratio(SO, 'tape-hvp', 'tape-gradient'):.2f}x the tape's own gradient "
+    f"(both recording afresh each call)."
+)
+
 reading = (
     f"The tape is {ratio(M, 'tape', 'static'):.1f}x slower than the static engine on the large "
     f"network and {ratio(S, 'tape', 'static'):.1f}x on the small one. A static `fold` runs a long "
@@ -186,6 +203,12 @@ is the static engine with hand-written `op3` layers, written into a kept buffer.
 ## Issue 12's goals (the tape), this run
 
 {tape_goals}
+
+## Issue 13's goals (second derivatives), this run
+
+{second_goals}
+
+{second_reading}
 
 {table}
 

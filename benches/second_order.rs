@@ -9,25 +9,59 @@
 //!   a Newton step pays.
 //! - `forward`: `eval`, the value only.
 //! - `jvp`: `jvp`, the value and `J v`.
+//! - `tape-gradient`, `tape-hvp`: the runtime tape, recording the network afresh each call, on
+//!   `f64` and on dual numbers (`p + v ε`, whose gradient carries `H v`).
 //! - `forward-twice`: `eval` at the point and at the direction, one after the other: the same
 //!   two 1.9 MB first-layer matrices read per call as `jvp` reads (a point and its tangent),
 //!   which together do not fit in a 2 MB L2 cache where one does.
 //!
 //! Run: `cargo bench --bench second_order`. Ratios matter; absolute times are noisy.
 
+use backprop::dual::Dual;
 use backprop::prelude::*;
-use backprop::tangent::hvp_at;
-use backprop::Dim;
+use backprop::tangent::{eps, hvp_at, lift};
+use backprop::tape::{Tape, Var};
+use backprop::{Dim, Scalar};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
-type P = (
-    Matrix<f64, U300, U784>,
-    Vector<f64, U300>,
-    Matrix<f64, U100, U300>,
-    Vector<f64, U100>,
-    Matrix<f64, U10, U100>,
-    Vector<f64, U10>,
+type Net<S> = (
+    Matrix<S, U300, U784>,
+    Vector<S, U300>,
+    Matrix<S, U100, U300>,
+    Vector<S, U100>,
+    Matrix<S, U10, U100>,
+    Vector<S, U10>,
 );
+type P = Net<f64>;
+
+/// The network on a tape over scalars `S` (`f64`, or dual numbers for `H v`): the parameters
+/// as variables, the sample and target as constants; returns the loss and the parameters.
+#[allow(clippy::type_complexity)]
+fn on_tape<'t, S: Scalar>(
+    t: &'t Tape,
+    p: Net<S>,
+    x: Vector<S, U784>,
+    target: Vector<S, U10>,
+) -> (Var<'t, S>, Var<'t, Matrix<S, U300, U784>>) {
+    let w1 = t.var(p.0);
+    let (b1, w2, b2, w3, b3) = (t.var(p.1), t.var(p.2), t.var(p.3), t.var(p.4), t.var(p.5));
+    let (x, target) = (t.constant(x), t.constant(target));
+    let h1 = (w1.matvec(x) + b1).logistic();
+    let h2 = (w2.matvec(h1) + b2).logistic();
+    ((w3.matvec(h2) + b3).softmax_cross_entropy(target), w1)
+}
+
+/// Every part of `p` lifted to `p + v ε`.
+fn lift_net(p: &P, v: &P) -> Net<Dual<f64>> {
+    (
+        lift(&p.0, Some(&v.0)),
+        lift(&p.1, Some(&v.1)),
+        lift(&p.2, Some(&v.2)),
+        lift(&p.3, Some(&v.3)),
+        lift(&p.4, Some(&v.4)),
+        lift(&p.5, Some(&v.5)),
+    )
+}
 
 fn values(seed: u64, n: usize, scale: f64) -> Vec<f64> {
     let mut s = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
@@ -65,7 +99,8 @@ fn bench(c: &mut Criterion) {
     let p = params(1);
     let v = params(11);
     let x = vec_::<U784>(7, 1.0).map(f64::abs);
-    let t = Vector::<f64, U10>::from_fn(|i| if i == 3 { 1.0 } else { 0.0 });
+    let t_ = Vector::<f64, U10>::from_fn(|i| if i == 3 { 1.0 } else { 0.0 });
+    let t = t_.clone();
     let net = |(w1, b1, w2, b2, w3, b3): Placeholders<P>| {
         let h1 = (w1.matvec(constant(&x)) + b1).logistic();
         let h2 = (w2.matvec(h1) + b2).logistic();
@@ -86,6 +121,23 @@ fn bench(c: &mut Criterion) {
     group.bench_function("hvp-at", |b| b.iter(|| h.apply(black_box(&v))));
     group.bench_function("forward", |b| b.iter(|| eval(net, black_box(&p))));
     group.bench_function("jvp", |b| b.iter(|| jvp(net, black_box(&p), black_box(&v))));
+    // The tape: a fresh tape per call for both (the duals' parameters are lifted each call).
+    let tape_gradient = || {
+        let t = Tape::new();
+        let (loss, w1) = on_tape(&t, p.clone(), x.clone(), t_.clone());
+        let mut g = t.backward(loss);
+        g.take(w1)
+    };
+    let tape_hvp = || {
+        let t = Tape::new();
+        let (loss, w1) = on_tape(&t, lift_net(&p, &v), lift(&x, None), lift(&t_, None));
+        let mut g = t.backward(loss);
+        eps::<Matrix<f64, U300, U784>>(&g.take(w1))
+    };
+    assert!(tape_gradient().approx_eq(&g.0, 1e-12));
+    assert!(tape_hvp().approx_eq(&hvp(net, &p, &v).2 .0, 1e-12));
+    group.bench_function("tape-gradient", |b| b.iter(tape_gradient));
+    group.bench_function("tape-hvp", |b| b.iter(tape_hvp));
     group.bench_function("forward-twice", |b| {
         b.iter(|| eval(net, black_box(&p)) + eval(net, black_box(&v)))
     });

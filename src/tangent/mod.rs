@@ -179,6 +179,13 @@ pub trait BinaryTangent<A, B>: BinaryOp<A, B> {
 }
 
 /// `X` with dual-number elements: how the "by dual numbers" rules lift an operand.
+///
+/// ```
+/// use backprop::dual::Dual;
+/// use backprop::prelude::*;
+/// let v: backprop::tangent::Lifted<Vector<f64, U2>> = Vector::filled(Dual::new(1.0, 0.5));
+/// assert_eq!(v[1].eps, 0.5);
+/// ```
 pub type Lifted<X> = <X as Tensor>::Rebind<Dual<<X as Tensor>::Elem>>;
 
 /// `x + t ε` elementwise (`t = None`: a constant, `ε` part zero).
@@ -201,6 +208,14 @@ pub fn lift<X: Tensor>(x: &X, t: Option<&X>) -> Lifted<X> {
 }
 
 /// The `ε` parts of a lifted value.
+///
+/// ```
+/// use backprop::prelude::*;
+/// use backprop::tangent::{eps, lift};
+/// let x = Vector::<f64, U2>::from([1.0, 2.0]);
+/// let d = lift(&x, Some(&Vector::from([3.0, 4.0])));
+/// assert_eq!(eps::<Vector<f64, U2>>(&d), Vector::from([3.0, 4.0]));
+/// ```
 pub fn eps<X: Tensor>(d: &Lifted<X>) -> X {
     let ds = d.as_slice();
     X::from_flat_fn(|i| ds[i].eps)
@@ -681,6 +696,12 @@ pub struct HvpAt<'x, In, N: Diff<In>> {
 }
 
 /// Prepares [`HvpAt`] for `f` at `x`: runs the forward pass once.
+///
+/// ```
+/// use backprop::prelude::*;
+/// let h = backprop::tangent::hvp_at(|x| x.powi(3), &2.0_f64);
+/// assert_eq!((*h.value(), h.apply(&1.0)), (8.0, 12.0)); // f'' = 6 x
+/// ```
 pub fn hvp_at<'x, In, F, N>(f: F, x: &'x In) -> HvpAt<'x, In, N>
 where
     In: Input,
@@ -694,11 +715,21 @@ where
 
 impl<In: Input, N: Tangent<In>> HvpAt<'_, In, N> {
     /// The value at the point.
+    ///
+    /// ```
+    /// let h = backprop::tangent::hvp_at(|x| x.exp(), &0.0_f64);
+    /// assert_eq!(*h.value(), 1.0);
+    /// ```
     pub fn value(&self) -> &N::Out {
         self.e.value(self.x, &self.cache)
     }
 
     /// `H v`, of the input's type.
+    ///
+    /// ```
+    /// let h = backprop::tangent::hvp_at(|(a, b)| a * a * b, &(1.0_f64, 2.0_f64));
+    /// assert_eq!(h.apply(&(1.0, 0.0)), (4.0, 2.0)); // H = [[2b, 2a], [2a, 0]]
+    /// ```
     ///
     /// # Panics
     /// When `v` has another shape than the point (only possible for inputs of run-time shape).

@@ -33,7 +33,9 @@ use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 
+mod second_order;
 mod store;
+pub use second_order::{hvp, jvp, Parts, Real};
 
 use store::{Columns, Grads, Ref};
 
