@@ -154,6 +154,23 @@
 //! FMA and for AVX-512, and the best the CPU supports is chosen at run time
 //! ([`kernels::Simd`]).
 //!
+//! # Second derivatives
+//!
+//! The same closure gives forward-mode derivatives ([`jvp`]: `J v`), Hessian-vector products
+//! ([`hvp`]: `H v` with the value and gradient, a small multiple of one gradient's cost) and
+//! whole Hessians ([`hessian`]), for inputs of any kind:
+//!
+//! ```
+//! use backprop::prelude::*;
+//! // f(a, b) = a² b: gradient (2ab, a²), Hessian [[2b, 2a], [2a, 0]]
+//! let (y, g, hv) = hvp(|(a, b)| a * a * b, &(1.0_f64, 3.0_f64), &(1.0, 0.0));
+//! assert_eq!((y, g, hv), (3.0, (6.0, 1.0), (6.0, 2.0)));
+//! assert_eq!(hessian(|(a, b)| a * a * b, &(1.0_f64, 3.0_f64)), vec![(6.0, 2.0), (2.0, 0.0)]);
+//! ```
+//!
+//! See [`tangent`] for how (a tangent pass beside each pass) and which operations are covered,
+//! and `examples/newton_cg.rs` for Newton's method on MNIST.
+//!
 //! # How it works
 //!
 //! Each operation is a node type: [`expr::Expr`] gives its output type, [`expr::Diff`] runs it
@@ -168,6 +185,7 @@
 //! |---|---|
 //! | `evalBP`, `gradBP`, `backprop` | [`eval`], [`grad`], [`value_and_grad`] |
 //! | `backpropWith` | [`vjp`] |
+//! | (requested in its issue #17: Hessians) | [`jvp`], [`hvp`], [`hessian`] |
 //! | `constVar`, `auto` | [`constant`], plain numbers |
 //! | `op1`, `op2`, `op3`, `isoVar` | [`op`], [`op2`], [`op3`], [`Ex::iso`] |
 //! | `^^.`, `.~~`, `%~~`, `^^?` | record fields, [`Ex::set_field`], [`Ex::over_field`], [`Ex::lookup`] |
@@ -190,7 +208,9 @@
 //!
 //! What you use, and may implement:
 //! - entry points and checks: [`eval`], [`grad`], [`value_and_grad`], [`value_and_grad_into`],
-//!   [`value_and_grad_acc`], [`vjp`], [`jacobian`], [`check_grad`], [`entry::writes_once`]; expressions: [`Ex`] and its methods (one family per
+//!   [`value_and_grad_acc`], [`vjp`], [`jacobian`], [`check_grad`], [`entry::writes_once`];
+//!   second derivatives and forward mode ([`tangent`]): [`jvp`], [`hvp`], [`hessian`],
+//!   [`tangent::hvp_at`]; expressions: [`Ex`] and its methods (one family per
 //!   module of [`ops`]), [`constant`], [`tuple()`], [`Bind::then`], [`op`]/[`op2`]/[`op3`];
 //!   [`entry::Placeholders`] names the type of a closure's placeholders;
 //! - values: [`Vector`], [`Matrix`], [`dims`], and the traits you implement for types of your
@@ -202,7 +222,10 @@
 //! - [`tape`] (the runtime engine), [`nn`] (layers, initialisation, optimizers,
 //!   [`nn::parallel_grad`], checkpoints), [`data`] (MNIST), [`kernels`] (safe slice kernels
 //!   with checked sizes, for hand-written gradients), [`dual`] (dual numbers, a [`Scalar`]:
-//!   a gradient at inputs `x + v ε` carries the Hessian-vector product `H v`).
+//!   a gradient at inputs `x + v ε` carries the Hessian-vector product `H v`; the tape's
+//!   second derivatives, [`tape::hvp`], run on them);
+//! - [`tangent::UnaryTangent`] and [`tangent::BinaryTangent`]: the second-order rule of an
+//!   operation of your own, so that [`hvp`] runs through it.
 //!
 //! Sealed (nameable, usable as bounds, implemented by this crate only, because safety or a
 //! compile-time check depends on them): [`expr::Expr`] and [`expr::Diff`] (the engine's
