@@ -566,3 +566,28 @@ fn the_snippet_matches_hand_derived_values() {
         assert!((hw[i] - d2 * xv * x[i]).abs() < 1e-15);
     }
 }
+
+/// Inputs of every kind: an array and a `Vec` of vectors (one placeholder each, read by the
+/// sequence operations), and a tuple holding both with a scalar.
+#[test]
+fn arrays_and_vecs_as_inputs_have_second_derivatives() {
+    let a = [vector::<U3>(110, -1.0, 1.0), vector::<U3>(111, -1.0, 1.0)];
+    let da = [vector::<U3>(112, -1.0, 1.0), vector::<U3>(113, -1.0, 1.0)];
+    check(
+        "array",
+        |a| a.sum_items().tanh().dot(a.sum_items()),
+        &a,
+        &da,
+    );
+    let xs = vec![0.7_f64, -1.3, 2.1];
+    let dxs = vec![0.2_f64, 0.4, -1.0];
+    check("vec", |xs| xs.product() * xs.sum_items().sin(), &xs, &dxs);
+    let both = (a.clone(), xs.clone(), 0.3_f64);
+    let dboth = (da.clone(), dxs.clone(), -0.5_f64);
+    let f = |(a, xs, s): Placeholders<([Vector<f64, U3>; 2], Vec<f64>, f64)>| {
+        a.sum_items().logsumexp() * s + xs.sum_items() * s * s
+    };
+    check("tuple of array, vec, scalar", f, &both, &dboth);
+    // Its Hessian: one row of the input's type per scalar (6 + 3 + 1).
+    assert_eq!(hessian(f, &both).len(), 10);
+}
