@@ -584,10 +584,52 @@ fn arrays_and_vecs_as_inputs_have_second_derivatives() {
     check("vec", |xs| xs.product() * xs.sum_items().sin(), &xs, &dxs);
     let both = (a.clone(), xs.clone(), 0.3_f64);
     let dboth = (da.clone(), dxs.clone(), -0.5_f64);
-    let f = |(a, xs, s): Placeholders<([Vector<f64, U3>; 2], Vec<f64>, f64)>| {
-        a.sum_items().logsumexp() * s + xs.sum_items() * s * s
-    };
+    type Mixed = ([Vector<f64, U3>; 2], Vec<f64>, f64);
+    let f =
+        |(a, xs, s): Placeholders<Mixed>| a.sum_items().logsumexp() * s + xs.sum_items() * s * s;
     check("tuple of array, vec, scalar", f, &both, &dboth);
     // Its Hessian: one row of the input's type per scalar (6 + 3 + 1).
     assert_eq!(hessian(f, &both).len(), 10);
+}
+
+/// `fold` and `scan`: a recurrence whose weights are read inside the body, over scalars and
+/// over vectors, checked against central differences.
+#[test]
+fn folds_and_scans_have_second_derivatives() {
+    type Scalars3 = (f64, f64, Vec<f64>);
+    let x: Scalars3 = (0.8, 0.3, vec![0.5, -1.2, 0.7, 2.0]);
+    let v: Scalars3 = (-0.4, 1.0, vec![0.3, 0.1, -0.6, 0.2]);
+    check(
+        "fold over scalars",
+        |(w, h0, xs): Placeholders<Scalars3>| xs.fold(h0, |(h, x)| (h * w + x).tanh()) * w,
+        &x,
+        &v,
+    );
+    check(
+        "scan over scalars",
+        |(w, h0, xs): Placeholders<Scalars3>| {
+            xs.scan(h0, |(h, x)| (h * w).sin() + x * h).sum_items()
+        },
+        &x,
+        &v,
+    );
+    type Rnn = (Matrix<f64, U3, U3>, Vec<Vector<f64, U3>>);
+    let x: Rnn = (
+        matrix::<U3, U3>(120, -0.8, 0.8),
+        (0..5).map(|i| vector::<U3>(121 + i, -1.0, 1.0)).collect(),
+    );
+    let v: Rnn = (
+        matrix::<U3, U3>(130, -1.0, 1.0),
+        (0..5).map(|i| vector::<U3>(131 + i, -1.0, 1.0)).collect(),
+    );
+    let h0 = Vector::<f64, U3>::filled(0.1);
+    check(
+        "tanh RNN over vectors",
+        |(w, xs): Placeholders<Rnn>| {
+            xs.fold(constant(&h0), |(h, x)| (w.matvec(h) + x).tanh())
+                .logsumexp()
+        },
+        &x,
+        &v,
+    );
 }

@@ -356,3 +356,150 @@ where
         Cow::Owned(K::finish(kept, h))
     }
 }
+
+/// Second order: each step's tangent runs the body's tangent passes over `(ḣ_i, ẋ_i)` (zero
+/// for a constant sequence or initial value); backward runs the steps in reverse with both
+/// seeds, `dḣ` flowing back like `dh`.
+impl<In, A, I, R, K> crate::tangent::Tangent<In> for Fold<A, I, R, K>
+where
+    K: FoldKind,
+    In: ScopeOf,
+    A: crate::tangent::Tangent<In>,
+    A::Out: Sequence,
+    I: crate::tangent::Tangent<In>,
+    MaxOf<A::Depth, I::Depth>: AtLeast<In::Depth>,
+    R: crate::tangent::Tangent<StepIn<A, I, In>, Out = I::Out>,
+    Step<A, I>: Backprop,
+{
+    /// The sequence's and the initial value's, each step's tangent input and tangent cache,
+    /// and the result's tangent.
+    type TCache = (
+        A::TCache,
+        I::TCache,
+        Vec<(Step<A, I>, R::TCache)>,
+        K::Out<I::Out>,
+    );
+    crate::expr::seal!();
+
+    fn tangent(&self, x: &In, t: &In, c: &Self::Cache) -> Self::TCache {
+        let ta = self.seq.tangent(x, t, &c.0);
+        let ti = self.init.tangent(x, t, &c.1);
+        let items_t = self.seq.tvalue(t, &ta).map(|s| s.items());
+        let h0 = self.init.value(x, &c.1);
+        let mut ht = match self.init.tvalue(t, &ti) {
+            Some(v) => v.clone(),
+            None => h0.zero_like(),
+        };
+        let mut steps = Vec::with_capacity(c.2.len());
+        let mut kept = K::start(c.2.len());
+        for (i, (step, cache)) in c.2.iter().enumerate() {
+            let item_t = match items_t.and_then(|s| s.get(i)) {
+                Some(v) => v.clone(),
+                None => step.1.zero_like(),
+            };
+            let step_t = (ht, item_t);
+            let (tc, next) = reading(x, step, |fx| {
+                reading(t, &step_t, |ft| {
+                    let tc = self.body.tangent(fx, ft, cache);
+                    let next = self.body.tvalue(ft, &tc).cloned();
+                    (tc, next)
+                })
+            });
+            ht = next.unwrap_or_else(|| step.0.zero_like());
+            K::keep(&mut kept, &ht);
+            steps.push((step_t, tc));
+        }
+        let out = K::finish(kept, ht);
+        (ta, ti, steps, out)
+    }
+
+    fn tvalue<'a>(&'a self, _: &'a In, tc: &'a Self::TCache) -> Option<&'a Self::Out> {
+        Some(&tc.3)
+    }
+
+    fn backward_tangent(
+        &self,
+        x: &In,
+        t: &In,
+        c: &Self::Cache,
+        tc: &Self::TCache,
+        dy: Self::Out,
+        dyt: Option<Self::Out>,
+        g: &mut In,
+        gt: &mut In,
+    ) {
+        if !Self::NEEDS_GRAD {
+            return;
+        }
+        let last = || match c.2.last() {
+            Some((step, cache)) => reading(x, step, |frame| self.body.value(frame, cache).clone()),
+            None => self.init.value(x, &c.1).clone(),
+        };
+        let mut dh = K::last_grad(&dy, last);
+        let mut dht = match &dyt {
+            Some(d) => K::last_grad(d, last),
+            None => last().zero_like(),
+        };
+        let n = if A::NEEDS_GRAD { c.2.len() } else { 0 };
+        let (mut ditems, mut ditems_t) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (i, ((step, cache), (step_t, tcache))) in c.2.iter().zip(&tc.2).enumerate().rev() {
+            let (mut dstep, mut dstep_t) = (step.zero_like(), step.zero_like());
+            reading_and_writing(x, step, g, &mut dstep, |fx, gx| {
+                reading_and_writing(t, step_t, gt, &mut dstep_t, |ft, gtf| {
+                    self.body
+                        .backward_tangent(fx, ft, cache, tcache, dh, Some(dht), gx, gtf)
+                })
+            });
+            let ((mut dprev, ditem), (mut dprev_t, ditem_t)) = (dstep, dstep_t);
+            K::add_step_grad(&dy, i, &mut dprev);
+            if let Some(d) = &dyt {
+                K::add_step_grad(d, i, &mut dprev_t);
+            }
+            if A::NEEDS_GRAD {
+                ditems.push(ditem);
+                ditems_t.push(ditem_t);
+            }
+            dh = dprev;
+            dht = dprev_t;
+        }
+        let add_items = |s: &mut A::Out, first: bool, d: &[<A::Out as Sequence>::Item]| {
+            if first {
+                s.set_zero();
+            }
+            for (gi, di) in s.items_mut().iter_mut().zip(d.iter().rev()) {
+                gi.accumulate(di);
+            }
+        };
+        crate::tangent::send_tangent(
+            &self.seq,
+            x,
+            t,
+            &c.0,
+            &tc.0,
+            g,
+            gt,
+            |s, first| add_items(s, first, &ditems),
+            true,
+            |s, first| add_items(s, first, &ditems_t),
+        );
+        let deliver = |s: &mut I::Out, first: bool, d: I::Out| {
+            if first {
+                *s = d;
+            } else {
+                s.accumulate(&d);
+            }
+        };
+        crate::tangent::send_tangent(
+            &self.init,
+            x,
+            t,
+            &c.1,
+            &tc.1,
+            g,
+            gt,
+            |s, first| deliver(s, first, dh),
+            true,
+            |s, first| deliver(s, first, dht),
+        );
+    }
+}

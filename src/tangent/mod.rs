@@ -36,12 +36,15 @@
 //!   the cost is a lifted copy of the operand, which for these operations is an activation, not
 //!   a weight matrix.
 //!
-//! Not covered (no [`Tangent`] impl, so `hvp` on them does not compile): user closures whose
-//! second derivative the crate cannot know ([`op`](crate::op), [`Ex::map`](crate::Ex::map)
-//! with `f64` closures, [`UnaryOp`] impls of your own without a [`UnaryTangent`]), and the
-//! nodes with bodies over sequences (`fold`, `scan`, `map_items`, `map_values`) and record
-//! projections of computed records. Use [`Dual`] inputs with [`grad`](crate::grad) there (see
-//! [`dual`](crate::dual)), or the tape.
+//! Covered nodes: placeholders, constants, every operation of the table, `dense`, `then`,
+//! tuples, `fold` and `scan` (each step's tangent passes over `(ḣ, ẋ)`; recurrent weights read
+//! in the body get their `H v` through the frames). Not covered (no [`Tangent`] impl, so `hvp`
+//! on them does not compile): user closures whose second derivative the crate cannot know
+//! ([`op`](crate::op), [`Ex::map`](crate::Ex::map) with `f64` closures, `iso`, [`UnaryOp`]
+//! impls of your own without a [`UnaryTangent`]), `map_items`/`map_values`, and projections
+//! of computed records (`get_field`/`set_field` on `.whole()`; the fields of an input record
+//! are placeholders and work). Use [`Dual`] inputs with [`grad`](crate::grad) there (see
+//! [`dual`](crate::dual)), or the tape ([`tape::hvp`](crate::tape::hvp)).
 //!
 //! ```
 //! use backprop::prelude::*;
@@ -83,7 +86,7 @@ use crate::{Backprop, Dim, Matrix, Scalar, Scalars, Tensor, Vector};
 #[diagnostic::on_unimplemented(
     message = "no second derivative is known for `{Self}`",
     label = "`jvp`/`hvp`/`hessian` need every operation's second-order rule",
-    note = "user closures (`op`, `map`), sequence bodies (`fold`, `map_items`) and record projections have none: see `backprop::tangent`"
+    note = "user closures (`op`, `map`, `iso`), `map_items`/`map_values` and projections of computed records have none: see `backprop::tangent`"
 )]
 pub trait Tangent<In>: Diff<In> {
     /// What the tangent forward pass keeps: the children's, and this node's `ẏ`.
