@@ -192,6 +192,38 @@ pub trait Scalars<T> {
     fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
         self.for_each_scalar_mut(&mut |x| f(core::slice::from_mut(x)))
     }
+    /// `self += a x`, in place: the update step of gradient descent (`params.axpy(-0.1, &g)`)
+    /// without a temporary of the parameters' type.
+    ///
+    /// # Errors
+    /// [`GradientShapeError`] when `x` has another shape than `self` (a `Vec` of another
+    /// length, a map with other keys); `self` is then unchanged.
+    ///
+    /// ```
+    /// use backprop::prelude::*;
+    /// let mut p = (1.0_f64, Vector::<f64, U2>::from([1.0, 2.0]));
+    /// p.axpy(-0.5, &(2.0, Vector::from([2.0, 4.0])))?;
+    /// assert_eq!(p, (0.0, Vector::from([0.0, 0.0])));
+    /// # Ok::<(), backprop::GradientShapeError>(())
+    /// ```
+    fn axpy(&mut self, a: T, x: &Self) -> Result<(), GradientShapeError>
+    where
+        Self: Backprop + Sized,
+        T: crate::Scalar,
+    {
+        check_buffer(self, x)?;
+        // x's scalars in walk order, then added run by run along self's walk (the same
+        // structure, so the same order).
+        let mut flat = Vec::new();
+        x.for_each_slice(&mut |r| flat.extend_from_slice(r));
+        let mut at = 0;
+        self.for_each_slice_mut(&mut |r| {
+            let n = r.len().min(flat.len().saturating_sub(at));
+            crate::kernels::axpy(&mut r[..n], a, &flat[at..at + n]);
+            at += r.len();
+        });
+        Ok(())
+    }
     /// Writes the value's structure to `out`: what a checkpoint records, and checks on load,
     /// besides the scalars. A scalar is `_`, a vector `Vector<3>`, a matrix `Matrix<2, 3>`, a
     /// tuple `(a, b)`, a record `{w: a, b: b}` (field names), a sequence `[a, b]` with runs of

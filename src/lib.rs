@@ -272,6 +272,29 @@ pub use scalar::Scalar;
 pub use tangent::{hessian, hvp, jvp};
 pub use tensor::{Matrix, ShapeError, Tensor, Vector, INLINE_LEN};
 
+/// What `#[derive(Backprop)]`'s arithmetic calls: not API.
+#[doc(hidden)]
+pub mod __private {
+    use crate::{tangent::HessianOf, Backprop, Scalar, Scalars};
+    /// `x * s`, every scalar (`s` converted to the record's scalar type).
+    pub fn scaled<X: HessianOf>(mut x: X, s: f64) -> X {
+        let s = X::Scalar::from_f64(s);
+        Scalars::<X::Scalar>::for_each_slice_mut(&mut x, &mut |r| {
+            r.iter_mut().for_each(|v| *v *= s)
+        });
+        x
+    }
+    /// `a + b`.
+    pub fn sum<X: Backprop>(mut a: X, b: &X) -> X {
+        a.accumulate(b);
+        a
+    }
+    /// `a - b`.
+    pub fn difference<X: HessianOf>(a: X, b: X) -> X {
+        sum(a, &scaled(b, -1.0))
+    }
+}
+
 /// Everything a user needs, in one import: `use backprop::prelude::*;`.
 ///
 /// ```

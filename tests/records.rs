@@ -150,3 +150,66 @@ fn fields_replaced_and_transformed_as_expressions() {
     assert_eq!(g.l2.b, Vector::filled(1.0));
     assert_eq!(g.l1.b, Vector::zeros());
 }
+
+/// Arithmetic on records, as Haskell's `gradDescent` uses it (`n0 - 0.1 * g`): field by field,
+/// with the number on either side, for generic and tuple-struct records, in f32 too; and
+/// `axpy` in place.
+#[test]
+fn records_have_arithmetic() {
+    let n0 = net();
+    let g = Net {
+        l1: Layer {
+            w: matrix(5, -1.0, 1.0),
+            b: vector(6, -1.0, 1.0),
+        },
+        l2: Layer {
+            w: matrix(7, -1.0, 1.0),
+            b: vector(8, -1.0, 1.0),
+        },
+    };
+    let n1 = n0.clone() - 0.1 * g.clone();
+    let expect = |a: &[f64], b: &[f64], c: &[f64]| {
+        for ((x, y), z) in a.iter().zip(b).zip(c) {
+            assert!((x - 0.1 * y - z).abs() < 1e-15);
+        }
+    };
+    expect(n0.l1.w.as_slice(), g.l1.w.as_slice(), n1.l1.w.as_slice());
+    expect(n0.l2.b.as_slice(), g.l2.b.as_slice(), n1.l2.b.as_slice());
+    let n2 = n0.clone() + g.clone() * -0.1;
+    assert_eq!(n2.l1.w, n1.l1.w);
+    assert_eq!((-n0.clone()).l2.w, n0.l2.w.clone() * -1.0);
+    let mut n3 = n0.clone();
+    n3.axpy(-0.1, &g).unwrap();
+    assert!(n3.l1.b.approx_eq(&n1.l1.b, 1e-15)); // axpy may fuse the multiply-add
+
+    let a = Affine(Matrix::filled(1.0), Vector::filled(2.0), 3.0);
+    assert_eq!(
+        a.clone() - a.clone() * 0.5,
+        Affine(Matrix::filled(0.5), Vector::filled(1.0), 1.5)
+    );
+    #[derive(Backprop, Clone, Debug, PartialEq)]
+    struct Small32 {
+        w: Vector<f32, U2>,
+        c: f32,
+    }
+    let s = Small32 {
+        w: Vector::from([1.0, 2.0]),
+        c: 4.0,
+    };
+    assert_eq!(
+        2.0 * s.clone() - s.clone(),
+        s.clone() // an f32 record scales by an f64 number, converted
+    );
+    // A record whose first field is a map still derives (and adds).
+    #[derive(Backprop, Clone, Debug, PartialEq)]
+    struct Named {
+        by_name: std::collections::BTreeMap<String, f64>,
+        bias: f64,
+    }
+    let m = Named {
+        by_name: [("a".to_string(), 1.0)].into_iter().collect(),
+        bias: 0.5,
+    };
+    assert_eq!((m.clone() + m.clone()).bias, 1.0);
+    assert_eq!((m.clone() * 2.0).by_name["a"], 2.0);
+}

@@ -6,6 +6,8 @@
 //! - `Backprop` (`zero_like`, `accumulate`, `one_like`), field by field;
 //! - `Scalars<S>` (a walk over every scalar), field by field;
 //! - `HessianOf` (a Hessian as one record per scalar), of the first field's scalar type;
+//! - `Add`, `Sub`, `Neg`, and `Mul` by an `f64` on either side (converted to the record's
+//!   scalar type);
 //! - `TupleField<Ui>` for each field `i`, so that a path can lead into the field;
 //! - `Input`, whose placeholder is a generated struct `{Name}Placeholders<.., P>` with one
 //!   placeholder per field, under the same field names: inside a closure, `net.l1.w` is the
@@ -235,13 +237,56 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
         }
     };
+    // Arithmetic, through the record's scalar walk: `a + b`, `a - b`, `-a`, and `a * s`, `s * a`
+    // for `s` an f64, converted to the record's own scalar type (as `HessianOf` names it): one
+    // number type only, so a literal `0.1` never needs an annotation, and f32 records scale too. The `for<'__b>` binder keeps a bound
+    // that does not hold for a concrete record from being an error: the impl then does not apply.
+    let scalar_impls = [quote!(f64)].map(|t| {
+        quote! {
+            impl #impl_g ::core::ops::Mul<#t> for #name #ty_g
+            where #preds for<'__b> Self: ::backprop::tangent::HessianOf,
+            {
+                type Output = Self;
+                fn mul(self, s: #t) -> Self { ::backprop::__private::scaled(self, f64::from(s)) }
+            }
+            impl #impl_g ::core::ops::Mul<#name #ty_g> for #t
+            where #preds for<'__b> #name #ty_g: ::backprop::tangent::HessianOf,
+            {
+                type Output = #name #ty_g;
+                fn mul(self, rhs: #name #ty_g) -> #name #ty_g {
+                    ::backprop::__private::scaled(rhs, f64::from(self))
+                }
+            }
+        }
+    });
+    let arith_impl = quote! {
+        impl #impl_g ::core::ops::Add for #name #ty_g
+        where #preds for<'__b> Self: ::backprop::Backprop,
+        {
+            type Output = Self;
+            fn add(self, rhs: Self) -> Self { ::backprop::__private::sum(self, &rhs) }
+        }
+        impl #impl_g ::core::ops::Sub for #name #ty_g
+        where #preds for<'__b> Self: ::backprop::tangent::HessianOf,
+        {
+            type Output = Self;
+            fn sub(self, rhs: Self) -> Self { ::backprop::__private::difference(self, rhs) }
+        }
+        impl #impl_g ::core::ops::Neg for #name #ty_g
+        where #preds for<'__b> Self: ::backprop::tangent::HessianOf,
+        {
+            type Output = Self;
+            fn neg(self) -> Self { ::backprop::__private::scaled(self, -1.0) }
+        }
+        #(#scalar_impls)*
+    };
     // HessianOf: one row of the record per scalar, whose type is the first field's.
     let hessian_impl = tys.first().map(|first| {
         quote! {
             impl #impl_g ::backprop::tangent::HessianOf for #name #ty_g
             where #preds
-                #first: ::backprop::tangent::HessianOf,
-                Self: ::backprop::expr::Input
+                for<'__h> #first: ::backprop::tangent::HessianOf,
+                for<'__h> Self: ::backprop::expr::Input
                     + ::backprop::Scalars<<#first as ::backprop::tangent::HessianOf>::Scalar>,
             {
                 type Scalar = <#first as ::backprop::tangent::HessianOf>::Scalar;
@@ -254,6 +299,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         #backprop_impl
         #scalars_impl
         #hessian_impl
+        #arith_impl
         #(#field_impls)*
         #ph_def
         #input_impl

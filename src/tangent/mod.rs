@@ -801,6 +801,9 @@ hessian_rows! {
     impl[T: Scalar, R: Dim, C: Dim] Matrix<T, R, C> => T;
     impl[X: HessianOf, const N: usize] [X; N] => X::Scalar;
     impl[X: HessianOf] Vec<X> => X::Scalar;
+    impl[X: HessianOf] Option<X> => X::Scalar;
+    impl[K: Clone + Eq + std::hash::Hash + Ord + core::fmt::Debug + 'static, V: HessianOf] std::collections::HashMap<K, V> => V::Scalar;
+    impl[K: Clone + Ord + core::fmt::Debug + 'static, V: HessianOf] std::collections::BTreeMap<K, V> => V::Scalar;
     impl[A: HessianOf] (A,) => A::Scalar;
     impl[A: HessianOf, B] (A, B) => A::Scalar;
     impl[A: HessianOf, B, C] (A, B, C) => A::Scalar;

@@ -6,6 +6,7 @@
 //! never touches the stack. Each dimension's [`Dim::Size`](crate::Dim::Size) makes the choice,
 //! so nothing branches at run time. Tensors convert to and from `generic_array::GenericArray`.
 
+mod arith;
 mod error;
 mod generic_array_impls;
 mod matrix;
