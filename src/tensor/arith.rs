@@ -75,7 +75,9 @@ macro_rules! tensor_arith {
             type Output = $ty<T, $($d),+>;
             #[inline]
             fn add(self, rhs: Self) -> $ty<T, $($d),+> {
-                self.clone() + rhs.clone()
+                let mut out = self.clone();
+                out += rhs;
+                out
             }
         }
         impl<T: Scalar, $($d: Dim),+> Sub for &$ty<T, $($d),+> {
