@@ -247,6 +247,7 @@ pub mod dual;
 pub mod entry;
 pub mod expr;
 mod gradient;
+pub mod interop;
 pub mod kernels;
 pub mod nn;
 pub mod ops;

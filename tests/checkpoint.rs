@@ -125,8 +125,11 @@ proptest! {
     #[test]
     fn the_parsers_never_panic_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         let _ = from_bytes(&bytes, &small(0), "f".as_ref());
-        let _ = backprop::data::parse_images(bytes.clone(), "f");
-        let _ = backprop::data::parse_labels(bytes, "f");
+        #[cfg(feature = "data")]
+        {
+            let _ = backprop::data::parse_images(bytes.clone(), "f");
+            let _ = backprop::data::parse_labels(bytes, "f");
+        }
     }
 
     #[test]
@@ -138,7 +141,11 @@ proptest! {
         let mut bytes = magic.to_be_bytes().to_vec();
         for d in dims { bytes.extend(d.to_be_bytes()); }
         bytes.extend(tail);
-        let _ = backprop::data::parse_images(bytes.clone(), "f");
-        let _ = backprop::data::parse_labels(bytes, "f");
+        let _ = &bytes;
+        #[cfg(feature = "data")]
+        {
+            let _ = backprop::data::parse_images(bytes.clone(), "f");
+            let _ = backprop::data::parse_labels(bytes, "f");
+        }
     }
 }

@@ -16,7 +16,7 @@ mod scope;
 
 pub use bind::{tuple, Bind, Then};
 pub use constant::{constant, Const, Lit, Zeros};
-pub use input::{Input, Placeholder};
+pub use input::{Input, Path, Placeholder};
 pub use scope::Within;
 
 pub(crate) use input::{Root, TupleField};

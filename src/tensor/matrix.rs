@@ -146,7 +146,7 @@ impl<T: Scalar, R: Dim, C: Dim> Matrix<T, R, C> {
         Ok(Self::from_fn(|r, c| rows[r].as_ref()[c]))
     }
 
-    fn check(expected: usize, actual: usize, what: &str) -> Result<(), ShapeError> {
+    pub(crate) fn check(expected: usize, actual: usize, what: &str) -> Result<(), ShapeError> {
         if expected == actual {
             Ok(())
         } else {

@@ -112,7 +112,7 @@ impl<T: Scalar, N: Dim> Vector<T, N> {
         Self::try_from_vec(iter.into_iter().collect())
     }
 
-    fn check_len(actual: usize) -> Result<(), ShapeError> {
+    pub(crate) fn check_len(actual: usize) -> Result<(), ShapeError> {
         if actual == N::USIZE {
             Ok(())
         } else {
