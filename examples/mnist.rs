@@ -7,8 +7,12 @@
 //! With a checkpoint file, training starts from it when it exists and saves to it after every
 //! epoch (atomically), so a run can stop and resume.
 //!
-//! The folder holds the four IDX files (gzipped or raw); by default `../shared/data/mnist`. With
-//! no folder found it trains on a small synthetic data set instead, and says so.
+//! The folder holds the four IDX files (gzipped or raw). Given no folder, the example uses the
+//! download cache with the `download` feature (`cargo run --release --features download
+//! --example mnist`: the first run fetches MNIST into `~/.cache/backprop/mnist`, or
+//! `$BACKPROP_CACHE/mnist`, checked against its published SHA-256), and `../shared/data/mnist`
+//! without it. When the data cannot be had (offline, a wrong folder) it trains on a small
+//! synthetic data set instead and says so in one line.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -145,26 +149,36 @@ fn accuracy(net: &Net, (images, labels): &(Images, Vec<u8>)) -> f64 {
     right as f64 / images.count as f64
 }
 
+/// The folder when none is given: the download cache (fetched into on first use) with the
+/// `download` feature, else the shared data folder beside the checkout.
+fn default_folder() -> Result<PathBuf, String> {
+    #[cfg(feature = "download")]
+    {
+        backprop::data::download::fetch_mnist(None).map_err(|e| e.to_string())
+    }
+    #[cfg(not(feature = "download"))]
+    {
+        Ok(PathBuf::from("../shared/data/mnist"))
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let folder = args
-        .get(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("../shared/data/mnist"));
     let epochs: usize = args.get(2).and_then(|e| e.parse().ok()).unwrap_or(15);
     let mut rng = Rng::new(2024);
-    let data = match load_mnist(&folder) {
-        Ok(m) => Data {
+    let folder = match args.get(1) {
+        Some(folder) => Ok(PathBuf::from(folder)),
+        None => default_folder(),
+    };
+    let data = match folder.and_then(|f| load_mnist(&f).map(|m| (f, m)).map_err(|e| e.to_string()))
+    {
+        Ok((folder, m)) => Data {
             train: (m.train_images, m.train_labels),
             test: (m.test_images, m.test_labels),
             source: format!("MNIST from {}", folder.display()),
         },
         Err(e) => {
-            eprintln!("No MNIST data: {e}.");
-            eprintln!(
-                "Training on synthetic data instead. To use MNIST, pass the folder with the four"
-            );
-            eprintln!("IDX files: cargo run --release --example mnist -- path/to/mnist");
+            eprintln!("No MNIST data ({e}): training on synthetic data instead.");
             synthetic(&mut rng)
         }
     };
