@@ -104,6 +104,30 @@ fn maps_looked_up_by_key() {
     assert_grad!(|m| m.lookup_or(&1, &d).dot(m.lookup_or(&2, &d)).exp(), &bm);
 }
 
+/// A map keyed by `String` is looked up with a borrowed key (`&str`), as with `HashMap::get`:
+/// a literal key and a literal default need no binding outside the closure.
+#[test]
+fn string_keyed_maps_are_looked_up_by_str() {
+    let person: HashMap<String, f64> =
+        [("age".to_string(), 30.0), ("height".to_string(), 1.8)].into();
+    let (y, g) = value_and_grad(
+        |p| p.lookup_or("age", &0.0) * p.lookup_or("height", &0.0) + p.lookup_or("weight", &1.0),
+        &person,
+    );
+    assert_eq!(y, 30.0 * 1.8 + 1.0);
+    assert_eq!(
+        g,
+        HashMap::from([("age".to_string(), 1.8), ("height".to_string(), 30.0)])
+    );
+    assert_eq!(eval(|p| p.lookup("age"), &person), Some(30.0));
+    let tree: BTreeMap<String, Vector<f64, U2>> =
+        BTreeMap::from([("w".to_string(), Vector::from([1.0, -2.0]))]);
+    // A default that is not a constant expression is bound outside (the node borrows it).
+    let d = Vector::zeros();
+    assert_grad!(|t| t.lookup_or("w", &d).tanh().sum(), &tree);
+    assert_eq!(eval(|t| t.lookup("v"), &tree), None);
+}
+
 #[derive(Backprop, Clone, Debug)]
 struct Model {
     w: Vector<f64, U2>,

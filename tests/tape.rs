@@ -287,8 +287,31 @@ fn the_tape_runs_in_f32() {
         &Vector::<f32, U2>::from([0.5, 2.0]),
     );
     assert!(g.approx_eq(&s, 1e-6), "{g:?} vs {s:?}");
-    let c = t.constant(3.0_f32); // the scalar type is inferred
+    let c = t.constant(3.0_f32);
     assert_eq!(t.gradient(x.sum() * c, x), Vector::filled(3.0));
+}
+
+/// `t.constant(1.0)` with an unsuffixed literal takes its scalar type from where it is used:
+/// either side of an operator, an operand of a method, bound to a name first, even the
+/// receiver of a method whose result meets an f32 later.
+#[test]
+fn an_unsuffixed_constant_takes_the_scalar_type_of_its_use() {
+    let t = Tape::new();
+    let x = t.var(2.0_f32);
+    let v = t.var(Vector::<f32, U3>::from([1.0, 2.0, 3.0]));
+    let one = t.constant(1.0);
+    let y = (one - x) * t.constant(2.0)
+        + (t.constant(0.5) * v).dot(v)
+        + v.dot(t.constant(Vector::from([1.0, 0.0, 0.0])))
+        + t.constant(0.0).exp() * x;
+    let g = t.backward(y);
+    let (gx, gv): (f32, Vector<f32, U3>) = {
+        let mut g = g;
+        (g.take(x), g.take(v))
+    };
+    // y = 2(1 - x) + 0.5|v|² + v₀ + x: dy/dx = -2 + 1, dy/dv = v + e₀.
+    assert_eq!(gx, -1.0);
+    assert_eq!(gv, Vector::from([2.0, 2.0, 3.0]));
 }
 
 /// A `Var` indexes its own tape: used with another tape it read whatever value sat at its

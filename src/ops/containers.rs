@@ -14,6 +14,7 @@
 //! | `o.unwrap_or(&d)` | `y = o`, or `d` if `None` | `do += dy` when `Some` |
 
 use core::mem::MaybeUninit;
+use std::borrow::Borrow;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
@@ -339,39 +340,51 @@ where
     }
 }
 
-/// A key-value map whose values take part in a computation.
+/// A key-value map whose values take part in a computation, looked up by a key of type `Q`:
+/// the map's own key type or any borrowed form of it, as with the standard maps' `get` (a
+/// `&str` for a map keyed by `String`).
 ///
 /// ```
 /// use backprop::ops::containers::KeyedMap;
 /// use std::collections::BTreeMap;
-/// let m = BTreeMap::from([("a", 1.0)]);
-/// assert_eq!(m.value_at(&"a"), Some(&1.0));
+/// let m = BTreeMap::from([("a".to_string(), 1.0)]);
+/// assert_eq!(m.value_at("a"), Some(&1.0));
 /// ```
-pub trait KeyedMap<K>: Backprop {
+pub trait KeyedMap<Q: ?Sized>: Backprop {
     /// The value type.
     type Value: Backprop;
     /// The value under `key`.
-    fn value_at(&self, key: &K) -> Option<&Self::Value>;
+    fn value_at(&self, key: &Q) -> Option<&Self::Value>;
     /// The value under `key`, mutably.
-    fn value_at_mut(&mut self, key: &K) -> Option<&mut Self::Value>;
+    fn value_at_mut(&mut self, key: &Q) -> Option<&mut Self::Value>;
 }
 
-impl<K: Clone + Eq + Hash, V: Backprop> KeyedMap<K> for HashMap<K, V> {
+impl<K, Q, V> KeyedMap<Q> for HashMap<K, V>
+where
+    K: Clone + Eq + Hash + Borrow<Q>,
+    Q: Eq + Hash + ?Sized,
+    V: Backprop,
+{
     type Value = V;
-    fn value_at(&self, key: &K) -> Option<&V> {
+    fn value_at(&self, key: &Q) -> Option<&V> {
         self.get(key)
     }
-    fn value_at_mut(&mut self, key: &K) -> Option<&mut V> {
+    fn value_at_mut(&mut self, key: &Q) -> Option<&mut V> {
         self.get_mut(key)
     }
 }
 
-impl<K: Clone + Ord, V: Backprop> KeyedMap<K> for BTreeMap<K, V> {
+impl<K, Q, V> KeyedMap<Q> for BTreeMap<K, V>
+where
+    K: Clone + Ord + Borrow<Q>,
+    Q: Ord + ?Sized,
+    V: Backprop,
+{
     type Value = V;
-    fn value_at(&self, key: &K) -> Option<&V> {
+    fn value_at(&self, key: &Q) -> Option<&V> {
         self.get(key)
     }
-    fn value_at_mut(&mut self, key: &K) -> Option<&mut V> {
+    fn value_at_mut(&mut self, key: &Q) -> Option<&mut V> {
         self.get_mut(key)
     }
 }
@@ -382,20 +395,19 @@ impl<K: Clone + Ord, V: Backprop> KeyedMap<K> for BTreeMap<K, V> {
 /// use backprop::prelude::*;
 /// use std::collections::BTreeMap;
 /// let m = BTreeMap::from([("w".to_string(), 2.0_f64)]);
-/// let key = "w".to_string();
-/// assert_eq!(eval(|m| m.lookup(&key), &m), Some(2.0));
+/// assert_eq!(eval(|m| m.lookup("w"), &m), Some(2.0));
 /// ```
 #[derive(Debug)]
-pub struct Lookup<'k, K>(pub &'k K);
+pub struct Lookup<'k, K: ?Sized>(pub &'k K);
 
-impl<K> Clone for Lookup<'_, K> {
+impl<K: ?Sized> Clone for Lookup<'_, K> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<K> Copy for Lookup<'_, K> {}
+impl<K: ?Sized> Copy for Lookup<'_, K> {}
 
-impl<K, M: KeyedMap<K>> UnaryOp<M> for Lookup<'_, K> {
+impl<K: ?Sized, M: KeyedMap<K>> UnaryOp<M> for Lookup<'_, K> {
     type Out = Option<M::Value>;
     fn forward(&self, m: &M) -> Option<M::Value> {
         m.value_at(self.0).cloned()
@@ -412,21 +424,20 @@ impl<K, M: KeyedMap<K>> UnaryOp<M> for Lookup<'_, K> {
 /// ```
 /// use backprop::prelude::*;
 /// use std::collections::HashMap;
-/// let m = HashMap::from([("bias", 0.5_f64)]);
-/// let (missing, zero) = ("scale", 0.0);
-/// assert_eq!(eval(|m| m.lookup_or(&"bias", &zero) + m.lookup_or(&missing, &zero), &m), 0.5);
+/// let m = HashMap::from([("bias".to_string(), 0.5_f64)]);
+/// assert_eq!(eval(|m| m.lookup_or("bias", &0.0) + m.lookup_or("scale", &0.0), &m), 0.5);
 /// ```
 #[derive(Debug)]
-pub struct LookupOr<'k, K, V>(pub &'k K, pub &'k V);
+pub struct LookupOr<'k, K: ?Sized, V>(pub &'k K, pub &'k V);
 
-impl<K, V> Clone for LookupOr<'_, K, V> {
+impl<K: ?Sized, V> Clone for LookupOr<'_, K, V> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<K, V> Copy for LookupOr<'_, K, V> {}
+impl<K: ?Sized, V> Copy for LookupOr<'_, K, V> {}
 
-impl<K, M: KeyedMap<K>> UnaryOp<M> for LookupOr<'_, K, M::Value> {
+impl<K: ?Sized, M: KeyedMap<K>> UnaryOp<M> for LookupOr<'_, K, M::Value> {
     type Out = M::Value;
     fn forward(&self, m: &M) -> M::Value {
         m.value_at(self.0).unwrap_or(self.1).clone()
@@ -469,32 +480,39 @@ impl<T: Backprop> UnaryOp<Option<T>> for UnwrapOr<'_, T> {
 }
 
 impl<A: Expr> Ex<A> {
-    /// Looks `key` up in a map: `Some(value)` or `None`.
+    /// Looks `key` up in a map: `Some(value)` or `None`. The key is the map's key type or a
+    /// borrowed form of it, as with `HashMap::get`: a string literal looks up a map keyed by
+    /// `String`. The expression holds the reference, so a key built at run time must be built
+    /// outside the closure (a literal lives for ever).
     ///
     /// ```
     /// use backprop::prelude::*;
     /// use std::collections::HashMap;
     /// let m = HashMap::from([(1_u8, 4.0_f64)]);
     /// assert_eq!(eval(|m| m.lookup(&2), &m), None);
+    /// let named = HashMap::from([("age".to_string(), 30.0_f64)]);
+    /// assert_eq!(eval(|m| m.lookup("age"), &named), Some(30.0));
     /// ```
-    pub fn lookup<K>(self, key: &K) -> Ex<Unary<Lookup<'_, K>, A>>
+    pub fn lookup<K: ?Sized>(self, key: &K) -> Ex<Unary<Lookup<'_, K>, A>>
     where
         A::Out: KeyedMap<K>,
     {
         unary(Lookup(key), self)
     }
 
-    /// Looks `key` up in a map, giving `default` (a constant) when it is missing.
+    /// Looks `key` up in a map, giving `default` (a constant) when it is missing. The key is
+    /// borrowed as in [`lookup`](Ex::lookup).
     ///
     /// ```
     /// use backprop::prelude::*;
     /// use std::collections::HashMap;
     /// let m = HashMap::from([(1_u8, 4.0_f64)]);
-    /// let zero = 0.0;
-    /// assert_eq!(grad(|m| m.lookup_or(&1, &zero) * 2.0, &m), HashMap::from([(1, 2.0)]));
+    /// assert_eq!(grad(|m| m.lookup_or(&1, &0.0) * 2.0, &m), HashMap::from([(1, 2.0)]));
+    /// let person = HashMap::from([("age".to_string(), 30.0_f64)]);
+    /// assert_eq!(grad(|p| p.lookup_or("age", &0.0).powi(2), &person)["age"], 60.0);
     /// ```
     #[allow(clippy::type_complexity)] // the node type, named by its parts
-    pub fn lookup_or<'k, K>(
+    pub fn lookup_or<'k, K: ?Sized>(
         self,
         key: &'k K,
         default: &'k <A::Out as KeyedMap<K>>::Value,
