@@ -1,6 +1,6 @@
 //! Data sets: a reader for MNIST's IDX files (gzipped or raw) and one for numeric CSV tables
 //! (the sunspot series), with errors that say what is wrong and never a panic on a bad file.
-//! Needs the `data` feature (on by default); the `download` feature adds [`download`], which
+//! Needs the `data` feature (on by default); the `download` feature adds `data::download`, which
 //! fetches MNIST into a cache folder.
 
 mod csv;
