@@ -260,6 +260,8 @@ pub mod check;
 #[cfg(feature = "data")]
 pub mod data;
 pub mod dims;
+#[cfg(feature = "mpi")]
+pub mod distributed;
 pub mod docs;
 pub mod dual;
 pub mod entry;
