@@ -138,8 +138,9 @@ pub enum DistributedError {
         /// The ranks whose structure differs from rank 0's.
         ranks: Vec<usize>,
     },
-    /// On this many ranks, the gradient had another shape than the parameters: the step was
-    /// not taken anywhere.
+    /// On this many ranks, the gradient had another shape than the parameters, or the
+    /// parameters another number of scalars than when training started: the step was not
+    /// taken anywhere.
     GradientShape {
         /// How many ranks had the problem.
         ranks: usize,
@@ -168,8 +169,8 @@ impl fmt::Display for DistributedError {
             ),
             DistributedError::GradientShape { ranks } => write!(
                 f,
-                "on {ranks} rank(s) the gradient had another shape than the parameters: \
-                 the step was taken on no rank"
+                "on {ranks} rank(s) the gradient had another shape than the parameters, or the \
+                 parameters another size than at the start: the step was taken on no rank"
             ),
             DistributedError::Diverged { step, ranks } => write!(
                 f,
@@ -197,10 +198,10 @@ const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
 fn structure_sum<T, P: Scalars<T>>(p: &P) -> u64 {
     let mut text = String::new();
     p.describe(&mut text);
-    let mut count = 0u64;
-    p.for_each_slice(&mut |r| count += r.len() as u64);
     text.bytes()
-        .fold(fnv(FNV_START, count), |h, b| fnv(h, u64::from(b)))
+        .fold(fnv(FNV_START, scalar_count(p) as u64), |h, b| {
+            fnv(h, u64::from(b))
+        })
 }
 
 /// A checksum of a value's scalars, bit for bit, and its structure.
@@ -237,6 +238,12 @@ fn check_structure<C: Communicator, T, P: Scalars<T>>(
     } else {
         Err(DistributedError::StructureDiffers { ranks })
     }
+}
+
+fn scalar_count<T, P: Scalars<T>>(p: &P) -> usize {
+    let mut count = 0;
+    p.for_each_slice(&mut |r| count += r.len());
+    count
 }
 
 fn flatten<T: Copy, P: Scalars<T>>(p: &P, out: &mut Vec<T>) {
@@ -382,6 +389,9 @@ pub struct Step {
 /// [module docs](self).
 pub struct DataParallel<'c, C: Communicator, T> {
     comm: &'c C,
+    /// The number of scalars in the parameters, agreed by every rank in `new`: every exchange
+    /// has this length (plus two), whatever a rank's values look like now.
+    len: usize,
     send: Vec<T>,
     recv: Vec<T>,
     steps: u64,
@@ -398,6 +408,7 @@ impl<'c, C: Communicator, T: Scalar + Equivalence> DataParallel<'c, C, T> {
         broadcast(comm, params)?;
         Ok(DataParallel {
             comm,
+            len: scalar_count(params),
             send: Vec::new(),
             recv: Vec::new(),
             steps: 0,
@@ -480,14 +491,15 @@ impl<'c, C: Communicator, T: Scalar + Equivalence> DataParallel<'c, C, T> {
         let g = &mut buffers[0];
         let computed = Instant::now();
 
-        // The gradient, then the shard's loss and this rank's shape flag: one buffer.
-        let shape_ok = params.same_shape(g);
+        // The gradient, then the shard's loss and this rank's shape flag: one buffer, of the
+        // length every rank agreed on (zeros and the flag when this rank's shapes are off, so
+        // that the collective still matches on every rank).
+        let shape_ok = params.same_shape(g) && scalar_count(params) == self.len;
         self.send.clear();
         if shape_ok {
             flatten(g, &mut self.send);
         } else {
-            flatten(params, &mut self.send);
-            self.send.iter_mut().for_each(|v| *v = T::zero());
+            self.send.resize(self.len, T::zero());
         }
         self.send.push(T::from_f64(loss));
         self.send.push(if shape_ok { T::zero() } else { T::one() });

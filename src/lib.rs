@@ -242,6 +242,9 @@
 //!   with checked sizes, for hand-written gradients), [`dual`] (dual numbers, a [`Scalar`]:
 //!   a gradient at inputs `x + v ε` carries the Hessian-vector product `H v`; the tape's
 //!   second derivatives, [`tape::hvp`], run on them);
+//! - optional parts, each behind a feature: `distributed` (`mpi`: data-parallel training over
+//!   MPI), `interop` (`nalgebra`, `ndarray`: conversions), `data::download` (`download`:
+//!   MNIST into a cache folder), serde support (`serde`);
 //! - [`tangent::UnaryTangent`] and [`tangent::BinaryTangent`]: the second-order rule of an
 //!   operation of your own, so that [`hvp`] runs through it.
 //!

@@ -255,6 +255,28 @@ fn main() {
     c.check(p == before, "no rank stepped");
     c.check(dp.check_in_sync(&p).is_ok(), "still in sync");
 
+    // A rank whose parameters changed size since training started (a Vec grew): the exchange
+    // keeps the agreed length, and the step is refused on every rank.
+    let mut grown = p.clone();
+    if rank == bad_rank {
+        grown.extra.push(1.0);
+    }
+    let mut fresh = vec![grown.zero_like()];
+    let err = dp
+        .step(&mut grown, &batch, &mut fresh, &mut sgd, shard_loss)
+        .unwrap_err();
+    c.check(
+        err == DistributedError::GradientShape { ranks: 1 },
+        &format!("parameters that changed size are refused on every rank (got {err})"),
+    );
+    if size > 1 {
+        let err = dp.check_in_sync(&grown).unwrap_err();
+        c.check(
+            matches!(err, DistributedError::Diverged { ref ranks, .. } if ranks == &vec![bad_rank]),
+            &format!("and the check names the rank (got {err})"),
+        );
+    }
+
     world.barrier();
     if rank == 0 {
         println!(
