@@ -212,6 +212,18 @@ pub trait Scalars<T> {
         T: crate::Scalar,
     {
         check_buffer(self, x)?;
+        self.axpy_matching(a, x);
+        Ok(())
+    }
+    /// [`axpy`](Scalars::axpy) for an `x` already known to have `self`'s shape. The crate's
+    /// types and `#[derive(Backprop)]` add part by part, with no allocation; the default, for
+    /// types of your own, copies `x`'s scalars into one buffer first.
+    #[doc(hidden)]
+    fn axpy_matching(&mut self, a: T, x: &Self)
+    where
+        Self: Sized,
+        T: crate::Scalar,
+    {
         // x's scalars in walk order, then added run by run along self's walk (the same
         // structure, so the same order).
         let mut flat = Vec::new();
@@ -222,7 +234,6 @@ pub trait Scalars<T> {
             crate::kernels::axpy(&mut r[..n], a, &flat[at..at + n]);
             at += r.len();
         });
-        Ok(())
     }
     /// Writes the value's structure to `out`: what a checkpoint records, and checks on load,
     /// besides the scalars. A scalar is `_`, a vector `Vector<3>`, a matrix `Matrix<2, 3>`, a
@@ -299,6 +310,9 @@ impl<T: Scalar> Scalars<T> for T {
     fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
         f(*self)
     }
+    fn axpy_matching(&mut self, a: T, x: &Self) {
+        crate::kernels::axpy(core::slice::from_mut(self), a, core::slice::from_ref(x));
+    }
     fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
         f(self)
     }
@@ -348,6 +362,9 @@ macro_rules! impl_tensor_algebra {
             fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
                 f(self.as_mut_slice())
             }
+            fn axpy_matching(&mut self, a: T, x: &Self) {
+                crate::kernels::axpy(self.as_mut_slice(), a, x.as_slice());
+            }
             fn describe(&self, out: &mut String) {
                 let dims: &[usize] = &[$($d::USIZE),+];
                 let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
@@ -396,6 +413,12 @@ macro_rules! impl_tuple_algebra {
             }
             fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
                 $(self.$idx.for_each_slice_mut(f);)+
+            }
+            fn axpy_matching(&mut self, a: T, x: &Self)
+            where
+                T: Scalar,
+            {
+                $(self.$idx.axpy_matching(a, &x.$idx);)+
             }
             fn describe(&self, out: &mut String) {
                 out.push('(');
@@ -459,6 +482,14 @@ impl<T, A: Scalars<T>, const N: usize> Scalars<T> for [A; N] {
     fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
         self.iter_mut().for_each(|a| a.for_each_slice_mut(f))
     }
+    fn axpy_matching(&mut self, a: T, x: &Self)
+    where
+        T: Scalar,
+    {
+        self.iter_mut()
+            .zip(x.iter())
+            .for_each(|(s, x)| s.axpy_matching(a, x))
+    }
     fn describe(&self, out: &mut String) {
         describe_seq(self.iter(), out)
     }
@@ -505,6 +536,14 @@ impl<T, A: Scalars<T>> Scalars<T> for Vec<A> {
     }
     fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
         self.iter_mut().for_each(|a| a.for_each_slice_mut(f))
+    }
+    fn axpy_matching(&mut self, a: T, x: &Self)
+    where
+        T: Scalar,
+    {
+        self.iter_mut()
+            .zip(x.iter())
+            .for_each(|(s, x)| s.axpy_matching(a, x))
     }
     fn describe(&self, out: &mut String) {
         describe_seq(self.iter(), out)
@@ -566,6 +605,14 @@ impl<T, A: Scalars<T>> Scalars<T> for Option<A> {
     fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
         if let Some(a) = self {
             a.for_each_slice_mut(f)
+        }
+    }
+    fn axpy_matching(&mut self, a: T, x: &Self)
+    where
+        T: Scalar,
+    {
+        if let (Some(s), Some(x)) = (self, x) {
+            s.axpy_matching(a, x)
         }
     }
     fn describe(&self, out: &mut String) {
@@ -673,6 +720,17 @@ impl<T, K: Ord + Eq + Hash + fmt::Debug, V: Scalars<T>> Scalars<T> for HashMap<K
             .into_iter()
             .for_each(|(_, v)| v.for_each_slice_mut(f))
     }
+    fn axpy_matching(&mut self, a: T, x: &Self)
+    where
+        T: Scalar,
+    {
+        // Entry by entry, in any order: each key's values meet directly.
+        for (k, v) in self.iter_mut() {
+            if let Some(xv) = x.get(k) {
+                v.axpy_matching(a, xv);
+            }
+        }
+    }
 }
 
 /// In key order, so two maps with the same keys are walked alike.
@@ -691,5 +749,14 @@ impl<T, K: Ord + fmt::Debug, V: Scalars<T>> Scalars<T> for BTreeMap<K, V> {
     }
     fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
         self.values_mut().for_each(|v| v.for_each_slice_mut(f))
+    }
+    fn axpy_matching(&mut self, a: T, x: &Self)
+    where
+        T: Scalar,
+    {
+        // The same keys (checked), so the same order.
+        self.values_mut()
+            .zip(x.values())
+            .for_each(|(v, xv)| v.axpy_matching(a, xv))
     }
 }

@@ -134,3 +134,61 @@ fn a_2_16_16_1_network_step_allocates_nothing_with_a_kept_gradient() {
     let report = check_grad(loss, &net, 1e-6);
     assert!(report.passed(1e-6), "{report}");
 }
+
+/// A record mixing tensors, a scalar, a `Vec`, an `Option` and maps.
+#[derive(Backprop, Clone, Debug, PartialEq)]
+struct Mixed {
+    w: Matrix<f64, U16, U16>,
+    b: Vector<f64, U16>,
+    s: f64,
+    items: Vec<Vector<f64, U3>>,
+    gain: Option<f64>,
+    named: std::collections::BTreeMap<String, f64>,
+    hashed: std::collections::HashMap<u8, Vector<f64, U2>>,
+}
+
+fn mixed(k: f64) -> Mixed {
+    Mixed {
+        w: Matrix::from_fn(|r, c| k * (r as f64 - c as f64)),
+        b: Vector::from_fn(|i| k + i as f64),
+        s: 2.0 * k,
+        items: vec![Vector::filled(k), Vector::from([1.0, k, -k])],
+        gain: Some(k - 1.0),
+        named: [("a".to_string(), k), ("b".to_string(), -k)].into(),
+        hashed: [(1, Vector::from([k, 1.0])), (7, Vector::from([0.5, -k]))].into(),
+    }
+}
+
+#[test]
+fn axpy_updates_a_record_in_place_without_allocating() {
+    let (mut p, x) = (mixed(0.5), mixed(-1.25));
+    // The expected result, scalar by scalar (the walk visits both in the same order).
+    let mut expected = Vec::new();
+    let mut xs = Vec::new();
+    x.for_each_scalar(&mut |v| xs.push(v));
+    let mut at = 0;
+    p.for_each_scalar(&mut |v| {
+        expected.push(v + 0.3 * xs[at]);
+        at += 1;
+    });
+    let n = allocations_in(|| {
+        for _ in 0..10 {
+            p.axpy(0.3, &x).expect("same shape");
+            p.axpy(-0.3, &x).expect("same shape");
+        }
+        p.axpy(0.3, &x).expect("same shape");
+    });
+    assert_eq!(n, 0, "heap allocations in 21 axpy calls");
+    let mut got = Vec::new();
+    p.for_each_scalar(&mut |v| got.push(v));
+    assert_eq!(got.len(), expected.len());
+    for (g, e) in got.iter().zip(&expected) {
+        assert!((g - e).abs() < 1e-12, "{g} vs {e}");
+    }
+    // A buffer of another shape is refused, and nothing changes.
+    let before = p.clone();
+    let mut other = mixed(1.0);
+    other.items.pop();
+    assert!(p.axpy(1.0, &other).is_err());
+    assert_eq!(p, before);
+}

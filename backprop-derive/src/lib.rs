@@ -125,6 +125,12 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [__S])) {
                 #(::backprop::Scalars::for_each_slice_mut(&mut self.#access, f);)*
             }
+            fn axpy_matching(&mut self, a: __S, x: &Self)
+            where
+                __S: ::backprop::Scalar,
+            {
+                #(::backprop::Scalars::axpy_matching(&mut self.#access, a, &x.#access);)*
+            }
             fn describe(&self, out: &mut ::std::string::String) {
                 out.push('{');
                 #(

@@ -149,6 +149,9 @@ impl<T: Scalar, const R: usize, const C: usize> Scalars<T> for SMatrix<T, R, C> 
     fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
         f(self.as_mut_slice())
     }
+    fn axpy_matching(&mut self, a: T, x: &Self) {
+        crate::kernels::axpy(self.as_mut_slice(), a, x.as_slice());
+    }
     fn describe(&self, out: &mut String) {
         out.push_str(&format!("SMatrix<{R}, {C}>"));
     }
