@@ -227,7 +227,7 @@ pub trait Scalars<T> {
         // x's scalars in walk order, then added run by run along self's walk (the same
         // structure, so the same order).
         let mut flat = Vec::new();
-        x.for_each_slice(&mut |r| flat.extend_from_slice(r));
+        flatten_into(x, &mut flat);
         let mut at = 0;
         self.for_each_slice_mut(&mut |r| {
             let n = r.len().min(flat.len().saturating_sub(at));
@@ -253,6 +253,12 @@ pub trait Scalars<T> {
     fn describe(&self, out: &mut String) {
         out.push('_');
     }
+}
+
+/// Replaces `out` with `p`'s scalars in walk order.
+pub(crate) fn flatten_into<T: Copy, P: Scalars<T> + ?Sized>(p: &P, out: &mut Vec<T>) {
+    out.clear();
+    p.for_each_slice(&mut |r| out.extend_from_slice(r));
 }
 
 /// Writes `[a, b x3, c]` for a sequence of items: runs of items with equal descriptions are
@@ -469,31 +475,37 @@ impl<A: Backprop, const N: usize> Backprop for [A; N] {
     }
 }
 
-impl<T, A: Scalars<T>, const N: usize> Scalars<T> for [A; N] {
-    fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
-        self.iter().for_each(|a| a.for_each_scalar(f))
-    }
-    fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
-        self.iter_mut().for_each(|a| a.for_each_scalar_mut(f))
-    }
-    fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
-        self.iter().for_each(|a| a.for_each_slice(f))
-    }
-    fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
-        self.iter_mut().for_each(|a| a.for_each_slice_mut(f))
-    }
-    fn axpy_matching(&mut self, a: T, x: &Self)
-    where
-        T: Scalar,
-    {
-        self.iter_mut()
-            .zip(x.iter())
-            .for_each(|(s, x)| s.axpy_matching(a, x))
-    }
-    fn describe(&self, out: &mut String) {
-        describe_seq(self.iter(), out)
-    }
+/// The walks of a sequence (an array or a `Vec`): item after item.
+macro_rules! impl_sequence_scalars {
+    ($ty:ty $(, $($g:tt)*)?) => {
+        impl<T, A: Scalars<T> $(, $($g)*)?> Scalars<T> for $ty {
+            fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
+                self.iter().for_each(|a| a.for_each_scalar(f))
+            }
+            fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
+                self.iter_mut().for_each(|a| a.for_each_scalar_mut(f))
+            }
+            fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
+                self.iter().for_each(|a| a.for_each_slice(f))
+            }
+            fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
+                self.iter_mut().for_each(|a| a.for_each_slice_mut(f))
+            }
+            fn axpy_matching(&mut self, a: T, x: &Self)
+            where
+                T: Scalar,
+            {
+                self.iter_mut()
+                    .zip(x.iter())
+                    .for_each(|(s, x)| s.axpy_matching(a, x))
+            }
+            fn describe(&self, out: &mut String) {
+                describe_seq(self.iter(), out)
+            }
+        }
+    };
 }
+impl_sequence_scalars!([A; N], const N: usize);
 
 /// Lengths may differ: the shorter side counts as padded with zeros, so no element is lost.
 impl<A: Backprop> Backprop for Vec<A> {
@@ -524,31 +536,7 @@ impl<A: Backprop> Backprop for Vec<A> {
     }
 }
 
-impl<T, A: Scalars<T>> Scalars<T> for Vec<A> {
-    fn for_each_scalar(&self, f: &mut dyn FnMut(T)) {
-        self.iter().for_each(|a| a.for_each_scalar(f))
-    }
-    fn for_each_scalar_mut(&mut self, f: &mut dyn FnMut(&mut T)) {
-        self.iter_mut().for_each(|a| a.for_each_scalar_mut(f))
-    }
-    fn for_each_slice(&self, f: &mut dyn FnMut(&[T])) {
-        self.iter().for_each(|a| a.for_each_slice(f))
-    }
-    fn for_each_slice_mut(&mut self, f: &mut dyn FnMut(&mut [T])) {
-        self.iter_mut().for_each(|a| a.for_each_slice_mut(f))
-    }
-    fn axpy_matching(&mut self, a: T, x: &Self)
-    where
-        T: Scalar,
-    {
-        self.iter_mut()
-            .zip(x.iter())
-            .for_each(|(s, x)| s.axpy_matching(a, x))
-    }
-    fn describe(&self, out: &mut String) {
-        describe_seq(self.iter(), out)
-    }
-}
+impl_sequence_scalars!(Vec<A>);
 
 /// `None` counts as zero: `None + Some(y) == Some(y)`, and `None` stays `None` only when both are.
 impl<A: Backprop> Backprop for Option<A> {

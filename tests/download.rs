@@ -124,6 +124,26 @@ fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Fetches from the local server in `mode` into a fresh folder, expecting a failure: the
+/// error and the folder (`None` when the shared data is not there).
+fn failing_fetch(mode: &str) -> Option<(DownloadError, PathBuf)> {
+    if !shared_present() {
+        return None;
+    }
+    let server = Server::start();
+    let dir = folder(mode);
+    let err = fetch_mnist_from(&[&server.url(mode)], Some(&dir)).unwrap_err();
+    Some((err, dir))
+}
+
+/// The problem with the first address tried for the file that failed.
+fn first_problem(err: &DownloadError) -> &Problem {
+    match err {
+        DownloadError::Failed { attempts, .. } => &attempts[0].1,
+        other => panic!("expected a failed download, got {other}"),
+    }
+}
+
 fn shared_present() -> bool {
     let present = MNIST_FILES
         .iter()
@@ -176,18 +196,14 @@ fn a_good_download_lands_verified_and_loads_and_a_second_fetch_downloads_nothing
 
 #[test]
 fn a_corrupted_file_is_rejected_by_its_checksum_and_never_kept() {
-    if !shared_present() {
+    let Some((err, dir)) = failing_fetch("corrupt") else {
         return;
-    }
-    let server = Server::start();
-    let dir = folder("corrupt");
-    let err = fetch_mnist_from(&[&server.url("corrupt")], Some(&dir)).unwrap_err();
-    let DownloadError::Failed { file, attempts, .. } = &err else {
-        panic!("expected a failed download, got {err}");
     };
-    assert_eq!(*file, "train-images-idx3-ubyte.gz");
     assert!(
-        matches!(&attempts[0].1, Problem::Checksum { expected, .. } if *expected == MNIST_FILES[0].sha256),
+        matches!(&err, DownloadError::Failed { file, .. } if *file == "train-images-idx3-ubyte.gz")
+    );
+    assert!(
+        matches!(first_problem(&err), Problem::Checksum { expected, .. } if *expected == MNIST_FILES[0].sha256),
         "{err}"
     );
     assert!(err.to_string().contains("SHA-256"), "{err}");
@@ -196,16 +212,10 @@ fn a_corrupted_file_is_rejected_by_its_checksum_and_never_kept() {
 
 #[test]
 fn a_connection_cut_halfway_leaves_no_partial_file() {
-    if !shared_present() {
+    let Some((err, dir)) = failing_fetch("cut") else {
         return;
-    }
-    let server = Server::start();
-    let dir = folder("cut");
-    let err = fetch_mnist_from(&[&server.url("cut")], Some(&dir)).unwrap_err();
-    let DownloadError::Failed { attempts, .. } = &err else {
-        panic!("expected a failed download, got {err}");
     };
-    match &attempts[0].1 {
+    match first_problem(&err) {
         Problem::CutShort {
             received, expected, ..
         } => {
@@ -220,16 +230,13 @@ fn a_connection_cut_halfway_leaves_no_partial_file() {
 
 #[test]
 fn a_server_that_sends_too_much_is_cut_off() {
-    if !shared_present() {
+    let Some((err, dir)) = failing_fetch("long") else {
         return;
-    }
-    let server = Server::start();
-    let dir = folder("long");
-    let err = fetch_mnist_from(&[&server.url("long")], Some(&dir)).unwrap_err();
-    let DownloadError::Failed { attempts, .. } = &err else {
-        panic!("expected a failed download, got {err}");
     };
-    assert!(matches!(attempts[0].1, Problem::TooLong { .. }), "{err}");
+    assert!(
+        matches!(first_problem(&err), Problem::TooLong { .. }),
+        "{err}"
+    );
     assert!(listing(&dir).is_empty());
 }
 
@@ -272,10 +279,10 @@ fn offline_is_a_clear_error_that_says_where_to_put_the_files() {
     let dir = folder("offline");
     let url = format!("http://127.0.0.1:{port}/mnist/");
     let err = fetch_mnist_from(&[&url], Some(&dir)).unwrap_err();
-    let DownloadError::Failed { attempts, .. } = &err else {
-        panic!("expected a failed download, got {err}");
-    };
-    assert!(matches!(attempts[0].1, Problem::Unreachable(_)), "{err}");
+    assert!(
+        matches!(first_problem(&err), Problem::Unreachable(_)),
+        "{err}"
+    );
     let text = err.to_string();
     assert!(
         text.contains(&format!("put the four MNIST files in {}", dir.display())),

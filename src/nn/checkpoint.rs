@@ -161,17 +161,26 @@ fn excerpt(s: &str, other: &str) -> String {
     format!("{pre}{}{post}", &s[start..end])
 }
 
-/// The structure string of `params`.
-fn structure<T, P: Scalars<T>>(params: &P) -> String {
+/// The structure string of `params` (also what `distributed` compares across ranks).
+pub(crate) fn structure<T, P: Scalars<T>>(params: &P) -> String {
     let mut s = String::new();
     params.describe(&mut s);
     s
 }
 
+/// FNV-1a's starting value.
+pub(crate) const FNV1A_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a of `bytes`, continuing from `h` (start from [`FNV1A_START`]): a checksum against
+/// accidents, not adversaries.
+pub(crate) fn fnv1a_extend(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    fnv1a_extend(FNV1A_START, bytes)
 }
 
 /// Why a header could not be read.
